@@ -1,0 +1,52 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+# One OpenMP thread per worker: faster on 2 cores and fork-safe for background jobs.
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: run test lint bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-app
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-app $(VENV)/.installed-test
+
+## run: start the app on the built-in demo data at http://$(HOST):$(PORT)
+run: $(VENV)/.installed-app
+	$(BIN)/c2c serve --host $(HOST) --port $(PORT)
+
+## browser: Debian Chromium + its matching driver for the browser tests (installed when root)
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	  else echo "browser tests need: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+## test: install, lint and run the whole suite (unit, CLI and headless-browser tests)
+test: $(VENV)/.installed-test browser lint
+	mkdir -p .tmp
+	TMPDIR=$(CURDIR)/.tmp $(BIN)/python -m pytest -q
+
+## bench: the benchmarks in bench/, each printing JSON
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) .tmp
