@@ -1,0 +1,143 @@
+"""The end-to-end engine: customer table → cleaned features → segments → profiles → model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.cleaning import Cleaner, CleaningReport
+from core.clustering import ClusterResult, align_labels, fit_clusters
+from core.features import add_features
+from core.loading import CustomerData
+from core.metrics import evaluate
+from core.model import SegmentModel
+from core.preprocessing import Preprocessor, resolve_feature_set
+from core.profiling import SegmentProfile, profile_segments
+from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
+from core.stability import StabilityResult, assess_stability
+from core.sweep import SweepResult, sweep_k
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Everything that decides a segmentation; hashable, so it keys caches and URLs."""
+
+    features: str | tuple[str, ...] = "seed"
+    algorithm: str = "kmeans"
+    k: int = 4
+    scaling: str = "standard"
+    pca: int | float | None = None
+    random_state: int = 42
+    n_init: int = 10
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedData:
+    """A customer table cleaned, enriched with features and turned into the model matrix."""
+
+    frame: pd.DataFrame
+    matrix: np.ndarray
+    cleaner: Cleaner
+    preprocessor: Preprocessor
+    cleaning: CleaningReport
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    """A fitted segmentation: who is in which segment, what each segment is, and the model."""
+
+    config: SegmentationConfig
+    data_id: str
+    prepared: PreparedData
+    clusters: ClusterResult
+    profiles: tuple[SegmentProfile, ...]
+    metrics: dict[str, float]
+    model: SegmentModel
+    stability: StabilityResult | None = field(default=None)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Segment number (1..k) of every customer, in input order."""
+        return self.clusters.labels
+
+    @property
+    def k(self) -> int:
+        """Number of segments."""
+        return self.clusters.k
+
+    def assignments(self) -> pd.DataFrame:
+        """One row per customer: id, segment, segment name, distance to the segment centre."""
+        names = np.array([p.name for p in self.profiles], dtype=object)
+        return pd.DataFrame({
+            ID_COLUMN: self.prepared.frame[ID_COLUMN].to_numpy(),
+            "segment": self.labels,
+            "segment_name": names[self.labels - 1],
+            "distance_to_centre": self.clusters.distances,
+        })
+
+
+def prepare(data: CustomerData, config: SegmentationConfig) -> PreparedData:
+    """Clean ``data``, add features, and build the model matrix for ``config``'s feature set."""
+    numeric_attributes = [a for a in data.attributes
+                          if pd.api.types.is_numeric_dtype(data.frame[a])]
+    feature_set = resolve_feature_set(config.features, numeric_attributes)
+    cleaner = Cleaner().fit(data.frame[list(BEHAVIOUR_COLUMNS)])
+    cleaned, report = cleaner.clean(data.frame)
+    frame = add_features(cleaned)
+    preprocessor = Preprocessor(feature_set=feature_set, scaling=config.scaling, pca=config.pca)
+    matrix = preprocessor.fit(frame).transform(frame)
+    return PreparedData(frame, matrix, cleaner, preprocessor, report)
+
+
+def segment_customers(data: CustomerData, config: SegmentationConfig = SegmentationConfig(), *,
+                      reference_labels: np.ndarray | None = None,
+                      with_stability: bool = False) -> Segmentation:
+    """Fit a segmentation of ``data``.
+
+    Parameters
+    ----------
+    data : CustomerData
+        A loaded, validated customer table.
+    config : SegmentationConfig
+        Feature set, algorithm, k, scaling, PCA and seed.
+    reference_labels : ndarray, optional
+        An earlier labelling of the same customers; segment numbers are aligned to it so a
+        segment keeps its number (and colour) when k changes.
+    with_stability : bool
+        Also run the subsample re-fits that measure how stable each segment is.
+    """
+    prepared = prepare(data, config)
+    clusters = fit_clusters(prepared.matrix, algorithm=config.algorithm, k=config.k,
+                            random_state=config.random_state, n_init=config.n_init)
+    if reference_labels is not None:
+        clusters = _renumbered(clusters, align_labels(clusters.labels, reference_labels))
+    profiles = profile_segments(prepared.frame, clusters.labels)
+    model = SegmentModel.from_fit(prepared.cleaner, prepared.preprocessor, clusters.centres,
+                                  tuple(p.name for p in profiles), config)
+    stability = (assess_stability(prepared.matrix, clusters.labels, algorithm=clusters.algorithm,
+                                  k=clusters.k, random_state=config.random_state)
+                 if with_stability else None)
+    return Segmentation(config, data.content_hash, prepared, clusters, profiles,
+                        evaluate(prepared.matrix, clusters.labels,
+                                 random_state=config.random_state),
+                        model, stability)
+
+
+def _renumbered(clusters: ClusterResult, labels: np.ndarray) -> ClusterResult:
+    """``clusters`` with segments renumbered to ``labels`` (centres reordered to match)."""
+    order = [int(np.flatnonzero(labels == s)[0]) for s in range(1, clusters.k + 1)]
+    centres = clusters.centres[[clusters.labels[i] - 1 for i in order]]
+    return ClusterResult(labels=labels, centres=centres, distances=clusters.distances,
+                         algorithm=clusters.algorithm, k=clusters.k, inertia=clusters.inertia,
+                         n_noise=clusters.n_noise)
+
+
+def sweep(data: CustomerData, config: SegmentationConfig, ks: Sequence[int] = range(2, 13), *,
+          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Fit every k in ``ks`` on ``data`` prepared as ``config`` says, and recommend one."""
+    prepared = prepare(data, config)
+    return sweep_k(prepared.matrix, ks, algorithm=config.algorithm,
+                   random_state=config.random_state, n_init=config.n_init, progress=progress)
