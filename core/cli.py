@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.clustering import ALGORITHMS, K_MAX, K_MIN
+from core.demo import DEMO_PATH, DEMO_SEED, generate_demo_data
 from core.errors import C2CError, ConfigError
 from core.loading import CustomerData, load_customers
 from core.model import SegmentModel
@@ -41,7 +42,6 @@ def _pca(text: str) -> int | float:
 
 
 def _load(path: Path | None) -> CustomerData:
-    from core.demo import DEMO_PATH
     return load_customers(path or DEMO_PATH, filename=None if path else "demo data")
 
 
@@ -91,7 +91,6 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:
-    from core.demo import generate_demo_data
     if args.rows < 1:
         raise ConfigError(f"--rows must be at least 1, got {args.rows}")
     _write(generate_demo_data(args.rows, seed=args.seed), args.out)
@@ -140,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo-data", help="write synthetic demo customers")
     demo.add_argument("--rows", type=int, default=9000)
-    demo.add_argument("--seed", type=int, default=None, help="default: the demo data's seed")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED,
+                      help=f"random seed (default: {DEMO_SEED}, the built-in demo data's)")
     demo.add_argument("--out", type=Path, required=True, help="output CSV")
     demo.set_defaults(run=cmd_demo_data)
 
