@@ -24,7 +24,9 @@ def demo():
 def test_seed_preset_reproduces_the_seed_segmentation_on_the_reference_file():
     """The seed's published steps, written out independently, give the same segments."""
     raw = pd.read_csv(REFERENCE_CSV)
-    spending = raw["PURCHASES"] + raw["CASH_ADVANCE"]
+    parts = raw["ONEOFF_PURCHASES"] + raw["INSTALLMENTS_PURCHASES"]
+    purchases = raw["PURCHASES"].where(np.isclose(raw["PURCHASES"], parts), parts)
+    spending = purchases + raw["CASH_ADVANCE"]
     columns = raw[["PURCHASES_FREQUENCY", "CASH_ADVANCE_FREQUENCY", "PURCHASES_TRX",
                    "CASH_ADVANCE_TRX"]].assign(TOTAL_SPENDING=spending)
     expected = KMeans(n_clusters=4, random_state=42).fit_predict(
