@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.schema import COLUMN_BY_NAME
+
 
 def safe_divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """``numerator / denominator``, 0 where the denominator is not positive."""
@@ -109,6 +111,13 @@ STYLES: tuple[Style, ...] = (
                      f["PAYMENT_TO_MINIMUM"].to_numpy() <= MINIMUM_ONLY_RATIO]),
 )
 STYLE_BY_NAME: dict[str, Style] = {s.name: s for s in STYLES}
+
+
+def label(name: str) -> str:
+    """Business label of a behavioural column or engineered feature; other names unchanged."""
+    if name in COLUMN_BY_NAME:
+        return COLUMN_BY_NAME[name].label
+    return FEATURE_BY_NAME[name].label if name in FEATURE_BY_NAME else name
 
 
 def add_features(frame: pd.DataFrame) -> pd.DataFrame:

@@ -109,7 +109,14 @@ def segment_customers(data: CustomerData, config: SegmentationConfig = Segmentat
     with_stability : bool
         Also run the subsample re-fits that measure how stable each segment is.
     """
-    prepared = prepare(data, config)
+    return segment_prepared(prepare(data, config), config, data.content_hash,
+                            reference_labels=reference_labels, with_stability=with_stability)
+
+
+def segment_prepared(prepared: PreparedData, config: SegmentationConfig, data_id: str, *,
+                     reference_labels: np.ndarray | None = None,
+                     with_stability: bool = False) -> Segmentation:
+    """:func:`segment_customers` on data already prepared for ``config`` (reused across k)."""
     clusters = fit_clusters(prepared.matrix, algorithm=config.algorithm, k=config.k,
                             random_state=config.random_state, n_init=config.n_init)
     if reference_labels is not None:
@@ -120,10 +127,8 @@ def segment_customers(data: CustomerData, config: SegmentationConfig = Segmentat
     stability = (assess_stability(prepared.matrix, clusters.labels, algorithm=clusters.algorithm,
                                   k=clusters.k, random_state=config.random_state)
                  if with_stability else None)
-    return Segmentation(config, data.content_hash, prepared, clusters, profiles,
-                        evaluate(prepared.matrix, clusters.labels,
-                                 random_state=config.random_state),
-                        model, stability)
+    metrics = evaluate(prepared.matrix, clusters.labels, random_state=config.random_state)
+    return Segmentation(config, data_id, prepared, clusters, profiles, metrics, model, stability)
 
 
 def _renumbered(clusters: ClusterResult, labels: np.ndarray) -> ClusterResult:

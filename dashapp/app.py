@@ -1,17 +1,104 @@
-"""The Dash app factory."""
+"""The Dash app factory: shell (navbar, state, footer) around the pages in ``dashapp/pages``."""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
-from dash import Dash, html
+import uuid
 
-from dashapp.config import Settings
+import dash
+import diskcache
+from dash import ALL, Dash, Input, Output, State, dcc, html
+
+from dashapp import ids
+from dashapp.components import create_footer_text, create_navbar, create_notice
+from dashapp.config import MB, Settings
+from dashapp.state import parse_query, parse_state
+from dashapp.store import Store, configure_store, get_store
+
+JOB_RESULT_SECONDS = 3600  # unread background results expire after an hour
+
+
+def _background_manager(settings: Settings):
+    """Celery + Redis when REDIS_URL is set, else diskcache in the shared cache directory."""
+    if settings.redis_url:
+        from celery import Celery
+
+        celery = Celery(__name__, broker=settings.redis_url, backend=settings.redis_url)
+        return dash.CeleryManager(celery, expire=JOB_RESULT_SECONDS)
+    jobs = diskcache.Cache(str(settings.cache_dir / "jobs"))
+    return dash.DiskcacheManager(jobs, expire=JOB_RESULT_SECONDS)
+
+
+def _shell() -> html.Div:
+    """The layout around every page; a function, so each page load gets its own nonce."""
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        dcc.Store(id=ids.STATE),
+        dcc.Store(id=ids.QUERY),
+        dcc.Store(id=ids.NONCE, data=uuid.uuid4().hex),
+        create_navbar(),
+        html.Div(id=ids.NOTICE, className="container-xxl"),
+        html.Main(dash.page_container, className="container-xxl py-3"),
+        html.Footer(id=ids.FOOTER, className="c2c-footer container-xxl"),
+    ])
 
 
 def create_app(settings: Settings | None = None) -> Dash:
-    """Build the app: vendored Bootstrap from ``assets/``, settings from the environment."""
+    """Build the app.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Deployment settings; read from the environment when omitted.
+    """
     settings = settings or Settings.from_env()
-    app = Dash(__name__, title="Clusters to Campaigns", assets_folder="../assets")
-    app.server.config.update(SECRET_KEY=settings.secret_key)
-    app.layout = dbc.Container(html.H1("Clusters to Campaigns"), className="py-4")
+    configure_store(Store(settings.cache_dir / "store"))
+    app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder="../assets",
+               title="Clusters to Campaigns", background_callback_manager=
+               _background_manager(settings), suppress_callback_exceptions=False)
+    app.server.config.update(SECRET_KEY=settings.secret_key,
+                             MAX_CONTENT_LENGTH=int(settings.upload_max_bytes * 1.4) + MB,
+                             C2C_UPLOAD_MAX_BYTES=settings.upload_max_bytes)
+    app.layout = _shell
     return app
+
+
+@dash.callback(Output(ids.STATE, "data"), Output(ids.NOTICE, "children"),
+               Input(ids.URL, "search"))
+def state_from_url(search: str | None) -> tuple[dict, object]:
+    """Opening or following a link sets the view state from its query string."""
+    state = parse_query(search)
+    store = get_store()
+    notice = None
+    if state.data is not None and not store.has(state.data):
+        notice = ("The data set in this link is no longer on the server (uploads are kept "
+                  "for a limited time); showing the demo customers instead.")
+    if state.data is None or notice:
+        state = parse_state({**state.to_dict(), "data": store.demo_id})
+    return state.to_dict(), create_notice(notice)
+
+
+@dash.callback(Output(ids.FOOTER, "children"),
+               Output({"type": ids.NAV_LINK, "page": ALL}, "href"),
+               Output(ids.QUERY, "data"),
+               Input(ids.STATE, "data"),
+               State({"type": ids.NAV_LINK, "page": ALL}, "id"))
+def follow_state(state: dict | None, links: list[dict]) -> tuple:
+    """Footer names the data set; navigation links and the address bar carry the state."""
+    view = parse_state(state)
+    store = get_store()
+    data = store.data(view.data) if view.data and store.has(view.data) else \
+        store.data(store.demo_id)
+    query = view.query()
+    return create_footer_text(data), [link["page"] + query for link in links], query
+
+
+# Write the state into the address bar without a navigation (no page re-render), so a copied
+# link reproduces the view.
+dash.clientside_callback(
+    """function (query) {
+        window.history.replaceState(null, "", window.location.pathname + (query || ""));
+        return window.dash_clientside.no_update;
+    }""",
+    Output(ids.QUERY, "id"),
+    Input(ids.QUERY, "data"),
+)

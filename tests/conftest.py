@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+
 from selenium.webdriver.chrome.options import Options
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,0 +1,454 @@
+"""Pure figure builders: core result objects in, ``plotly.graph_objects.Figure`` out.
+
+Builders never read global data and never fit anything. Payloads stay small: large arrays
+travel as typed arrays (float32 coordinates, int8 segment numbers), distributions as
+pre-aggregated statistics, and no point carries a pre-formatted hover string.
+
+``names`` arguments list segment names in segment order: segment ``n`` is ``names[n - 1]``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Patch
+from plotly.subplots import make_subplots
+
+from core.features import label
+from core.profiling import SegmentProfile
+from core.projection import MapProjection
+from core.schema import COLUMN_BY_NAME, ID_LABEL
+from core.summary import POPULATION, SELECTION, Histogram, HistogramResult
+from core.sweep import SweepResult
+from dashapp.theme import (
+    BASE_TEMPLATE,
+    CATEGORY_COLOURS,
+    DIVERGING_COLORSCALE,
+    LINE_COLOUR,
+    MAX_SEGMENTS,
+    MUTED_TEXT,
+    NEUTRAL_GREY,
+    SEGMENT_CMAX,
+    SEGMENT_CMIN,
+    SEGMENT_COLORSCALE,
+    SELECTION_GREY,
+    segment_colour,
+)
+
+MAP_MARKER_SIZE = 4
+Z_CLIP = 2.5  # heatmap colours saturate beyond +-2.5 standard deviations
+SELECTION_LABEL = "Selection"
+SWEEP_PANELS: tuple[tuple[str, str], ...] = (
+    ("inertia", "Inertia: look for the elbow"),
+    ("silhouette", "Silhouette: higher is better"),
+    ("calinski_harabasz", "Calinski–Harabasz: higher is better"),
+    ("davies_bouldin", "Davies–Bouldin: lower is better"),
+)
+
+
+# --- labels and encodings -------------------------------------------------------------------
+
+def typed_array(values: npt.ArrayLike, dtype: npt.DTypeLike) -> dict[str, str]:
+    """``values`` as a plotly.js typed-array spec ``{"dtype", "bdata"}`` (base64, little-endian).
+
+    ``dash.Patch`` sends numpy arrays as JSON lists; this keeps them binary.
+    """
+    array = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
+    return {"dtype": array.dtype.str[1:], "bdata": base64.b64encode(array).decode("ascii")}
+
+
+def segment_label(segment: int, name: str) -> str:
+    """``1 · Cash-advance revolvers``."""
+    return f"{segment} · {name}"
+
+
+def column_label(name: str, *, unit: bool = False) -> str:
+    """Business label of a behavioural column or engineered feature, optionally with its unit."""
+    if unit and name in COLUMN_BY_NAME:
+        return f"{label(name)} ({COLUMN_BY_NAME[name].unit})"
+    return label(name)
+
+
+def number_format(name: str) -> str:
+    """Format spec (valid for Python and d3) for values of a column: whole units or 2 decimals."""
+    return f",.{_decimals(name)}f"
+
+
+def _decimals(name: str) -> int:
+    """Decimals shown: 0 for money, counts and months; 2 for scores, shares and ratios."""
+    column = COLUMN_BY_NAME.get(name)
+    return 0 if column is not None and column.kind in ("money", "count", "months") else 2
+
+
+def _segment_numbers(labels: npt.ArrayLike) -> np.ndarray:
+    """Segment numbers as int8, checked to lie in 1..MAX_SEGMENTS."""
+    array = np.asarray(labels)
+    if array.ndim != 1 or (array.size and not 1 <= array.min() <= array.max() <= MAX_SEGMENTS):
+        raise ValueError(f"labels must be segment numbers 1..{MAX_SEGMENTS}, one per point")
+    return array.astype(np.int8)
+
+
+def _segment_marker(labels: npt.ArrayLike) -> dict[str, Any]:
+    """Marker colours from segment numbers through the fixed discrete colorscale."""
+    return {"color": _segment_numbers(labels), "colorscale": SEGMENT_COLORSCALE,
+            "cmin": SEGMENT_CMIN, "cmax": SEGMENT_CMAX, "showscale": False}
+
+
+def _group_label(group: int | str, names: Sequence[str] | None) -> str:
+    """Row label of a summary table row: a segment, the selection or all customers."""
+    if group == SELECTION:
+        return SELECTION_LABEL
+    if group == POPULATION:
+        return "All customers"
+    return segment_label(int(group), names[int(group) - 1]) if names else f"Segment {group}"
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """``#RRGGBB`` as ``rgba(r,g,b,alpha)``."""
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _figure(data: Sequence[Any] = (), **layout: Any) -> go.Figure:
+    """A figure on the app's base template."""
+    return go.Figure(data=list(data), layout={"template": BASE_TEMPLATE, **layout})
+
+
+# --- segment map ----------------------------------------------------------------------------
+
+def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequence[str],
+                customer_ids: npt.ArrayLike, key_values: pd.DataFrame | None = None, *,
+                revision: str = "segment-map") -> go.Figure:
+    """The PCA map: every customer a point coloured by segment, lasso-selectable.
+
+    Trace 0 holds all points (float32 x/y, int8 segment numbers through the fixed
+    :data:`~dashapp.theme.SEGMENT_COLORSCALE`); traces 1..15 are legend-only entries, one slot
+    per possible segment, so :func:`recolour_map` can rename and show or hide them without
+    resending trace 0.
+
+    Parameters
+    ----------
+    projection : MapProjection
+    labels : array of int, shape (n,)
+        Segment number (1..15) of every customer.
+    names : sequence of str
+        Segment names, ``names[n - 1]`` for segment ``n``.
+    customer_ids : array of str, shape (n,)
+    key_values : DataFrame, optional
+        A few columns (2-3) shown on hover, one row per customer, named by core column names.
+    revision : str
+        ``uirevision``: zoom and selection survive updates while it stays the same.
+    """
+    coords = np.asarray(projection.coords, dtype=np.float32)
+    if key_values is None:
+        key_values = pd.DataFrame(index=range(len(coords)))
+    marker = _segment_marker(labels)
+    if len(marker["color"]) != len(coords):
+        raise ValueError(f"{len(marker['color'])} labels for {len(coords)} points")
+    points = go.Scattergl(
+        x=np.ascontiguousarray(coords[:, 0]), y=np.ascontiguousarray(coords[:, 1]),
+        mode="markers", name="customers", showlegend=False,
+        marker=marker | {"size": MAP_MARKER_SIZE, "opacity": 0.7},
+        unselected={"marker": {"color": NEUTRAL_GREY, "opacity": 0.3}},
+        customdata=_map_customdata(customer_ids, key_values),
+        hovertemplate=_map_hovertemplate(key_values.columns))
+    titles = [{"text": projection.axis_title(axis).replace(": ", "<br>", 1), "font": {"size": 12}}
+              for axis in (0, 1)]
+    return _figure([points, *_legend_traces(names)],
+                   xaxis={"title": titles[0]}, yaxis={"title": titles[1]},
+                   dragmode="lasso", uirevision=revision, showlegend=True,
+                   legend={"title": {"text": "Segments"}, "itemclick": False,
+                           "itemdoubleclick": False})
+
+
+def recolour_map(labels: npt.ArrayLike, names: Sequence[str]) -> Patch:
+    """A Patch for a :func:`segment_map` figure: new segment numbers and legend, same points.
+
+    Only the int8 segment numbers of trace 0 and the names and visibility of the legend slots
+    travel (~14 KB for 9,000 customers, against ~250-400 KB for the whole map).
+    """
+    patch = Patch()
+    patch["data"][0]["marker"]["color"] = typed_array(_segment_numbers(labels), np.int8)
+    for slot, entry in enumerate(_legend_entries(names), start=1):
+        patch["data"][slot].update(entry)
+    return patch
+
+
+def _legend_traces(names: Sequence[str]) -> list[dict[str, Any]]:
+    """One legend-only trace per segment slot 1..15, slot ``n`` in segment ``n``'s colour."""
+    return [{"type": "scattergl", "x": [None], "y": [None], "mode": "markers",
+             "marker": {"color": segment_colour(n), "size": 10}, **entry}
+            for n, entry in enumerate(_legend_entries(names), start=1)]
+
+
+def _legend_entries(names: Sequence[str]) -> list[dict[str, Any]]:
+    """Name and visibility of each legend slot; slots beyond ``len(names)`` are hidden."""
+    if len(names) > MAX_SEGMENTS:
+        raise ValueError(f"at most {MAX_SEGMENTS} segments can be drawn; got {len(names)}")
+    return [{"name": segment_label(n, names[n - 1]), "visible": True} if n <= len(names)
+            else {"visible": False} for n in range(1, MAX_SEGMENTS + 1)]
+
+
+def _map_customdata(customer_ids: npt.ArrayLike, key_values: pd.DataFrame) -> np.ndarray:
+    """Customer id then the key values, rounded to what the hover shows (a smaller payload)."""
+    ids = np.asarray(customer_ids, dtype=object)
+    if len(ids) != len(key_values):
+        raise ValueError(f"{len(ids)} customer ids for {len(key_values)} rows of key values")
+    columns = [_rounded(key_values[name].to_numpy(dtype=float), _decimals(name))
+               for name in key_values.columns]
+    return np.column_stack([ids, *columns]).astype(object)
+
+
+def _rounded(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``values`` rounded; whole numbers as integers when all are finite ("12", not "12.0")."""
+    rounded = values.round(decimals)
+    return rounded.astype(np.int64) if decimals == 0 and np.isfinite(rounded).all() else rounded
+
+
+def _map_hovertemplate(key_columns: Sequence[str]) -> str:
+    """Customer id, segment number and the key values with their labels."""
+    lines = [f"<b>{ID_LABEL} %{{customdata[0]}}</b>", "Segment %{marker.color}"]
+    lines += [f"{column_label(name)}: %{{customdata[{i}]:{number_format(name)}}}"
+              for i, name in enumerate(key_columns, start=1)]
+    return "<br>".join(lines) + "<extra></extra>"
+
+
+# --- distributions --------------------------------------------------------------------------
+
+def distribution_figure(stats: pd.DataFrame, feature_label: str, names: Sequence[str],
+                        colours: Sequence[str] | None = None) -> go.Figure:
+    """Horizontal box plots from :func:`core.summary.box_stats`, one per segment.
+
+    The selection (a grey box) comes first; groups without customers are left out.
+    ``colours[n - 1]`` overrides segment ``n``'s colour.
+    """
+    rows = stats[stats["count"] > 0]
+    order = [g for g in rows.index if g == SELECTION] + [g for g in rows.index if g != SELECTION]
+    boxes = [go.Box(y=[_group_label(group, names)], orientation="h",
+                    q1=[rows.at[group, "q1"]], median=[rows.at[group, "median"]],
+                    q3=[rows.at[group, "q3"]], lowerfence=[rows.at[group, "lower"]],
+                    upperfence=[rows.at[group, "upper"]], mean=[rows.at[group, "mean"]],
+                    name=_group_label(group, names), showlegend=False,
+                    marker_color=_group_colour(group, colours))
+             for group in order]
+    return _figure(boxes, xaxis_title=feature_label,
+                   yaxis={"autorange": "reversed", "title": None})
+
+
+def _group_colour(group: int | str, colours: Sequence[str] | None) -> str:
+    """Grey for the selection, else the segment's colour (or its override in ``colours``)."""
+    if group == SELECTION:
+        return SELECTION_GREY
+    return colours[int(group) - 1] if colours else segment_colour(int(group))
+
+
+def histogram_figure(result: HistogramResult, feature_label: str, names: Sequence[str], *,
+                     share: bool = False) -> go.Figure:
+    """Overlaid bars per segment in shared bins, the selection as a dark outline.
+
+    With ``share`` each group's bars show its share of the group (%), so small segments are
+    comparable with large ones.
+    """
+    groups = [(segment_label(int(s), names[int(s) - 1]), row.to_numpy(), segment_colour(int(s)))
+              for s, row in result.counts.iterrows()]
+    bars = [_bars(result.edges, result.log, counts, label, share,
+                  marker={"color": colour, "opacity": 0.55})
+            for label, counts, colour in groups]
+    if result.selection is not None:
+        bars.append(_bars(result.edges, result.log, result.selection, SELECTION_LABEL, share,
+                          marker={"color": "rgba(0,0,0,0)",
+                                  "line": {"color": SELECTION_GREY, "width": 1.5}}))
+    return _figure(bars, barmode="overlay", bargap=0,
+                   xaxis={"title": feature_label, **_bin_axis(result.edges, result.log)},
+                   yaxis_title="Share of group (%)" if share else "Customers")
+
+
+def histogram_bars(histogram: Histogram, label: str) -> go.Figure:
+    """Bars of one pre-aggregated distribution (:func:`core.summary.histogram`)."""
+    bars = _bars(histogram.edges, histogram.log, histogram.counts, label, False,
+                 marker={"color": LINE_COLOUR})
+    return _figure([bars], bargap=0.05, showlegend=False, yaxis_title="Customers",
+                   xaxis={"title": label, **_bin_axis(histogram.edges, histogram.log)})
+
+
+def _bars(edges: np.ndarray, log: bool, counts: np.ndarray, name: str, share: bool,
+          **style: Any) -> go.Bar:
+    """Bars between ``edges``, on the ``log1p`` scale when ``log``; hover shows the bin."""
+    position = np.log1p(edges) if log else edges
+    total = max(int(counts.sum()), 1)
+    values = 100 * counts / total if share else counts
+    unit = "%{y:.1f} %" if share else "%{y:,} customers"
+    return go.Bar(x=(position[:-1] + position[1:]) / 2, width=np.diff(position), y=values,
+                  name=name, customdata=np.column_stack([edges[:-1], edges[1:]]),
+                  hovertemplate=f"{name}<br>%{{customdata[0]:,.4~g}} to "
+                                f"%{{customdata[1]:,.4~g}}: {unit}<extra></extra>",
+                  **style)
+
+
+def _bin_axis(edges: np.ndarray, log: bool) -> dict[str, Any]:
+    """Axis settings for bins: ticks at 0, 1, 10, 100, ... on the ``log1p`` scale when ``log``."""
+    if not log:
+        return {}
+    top = max(float(edges[-1]), 1.0)
+    first = 1 if top >= 1000 else 0  # on long axes a tick at 1 crowds the one at 0
+    ticks = np.array([0.0] + [10.0 ** p for p in range(first, int(np.ceil(np.log10(top))) + 1)])
+    return {"tickvals": np.log1p(ticks).tolist(), "ticktext": [f"{t:,.0f}" for t in ticks],
+            "range": [np.log1p(edges[0]), np.log1p(edges[-1])]}
+
+
+# --- profiles, migration, sweep -------------------------------------------------------------
+
+def profile_heatmap(profiles: Sequence[SegmentProfile], features: Sequence[str],
+                    selection: pd.Series | None = None) -> go.Figure:
+    """Segments × features z-scores (colours clipped at ±2.5), the selection as the top row.
+
+    Hover shows the exact z-score and the segment's mean in the feature's units.
+    """
+    rows = [segment_label(p.segment, p.name) for p in profiles]
+    z = np.array([[p.z_scores[f] for f in features] for p in profiles], dtype=float)
+    text = [[f"mean {p.means[f]:{number_format(f)}}" for f in features] for p in profiles]
+    if selection is not None:
+        rows.insert(0, SELECTION_LABEL)
+        z = np.vstack([selection.reindex(list(features)).to_numpy(dtype=float), z])
+        text.insert(0, ["selected customers"] * len(features))
+    heatmap = go.Heatmap(
+        z=np.clip(z, -Z_CLIP, Z_CLIP), x=[column_label(f) for f in features], y=rows,
+        customdata=z, text=text, zmin=-Z_CLIP, zmax=Z_CLIP, zmid=0,
+        colorscale=DIVERGING_COLORSCALE, xgap=1, ygap=1,
+        colorbar={"title": {"text": "z-score"}, "thickness": 12},
+        hovertemplate="<b>%{y}</b><br>%{x}: %{text}<br>z-score %{customdata:+.2f}<extra></extra>")
+    return _figure([heatmap], yaxis={"autorange": "reversed", "title": None},
+                   xaxis={"tickangle": -40, "title": None, "showgrid": False})
+
+
+def migration_sankey(migration_df: pd.DataFrame, from_names: Sequence[str],
+                     to_names: Sequence[str]) -> go.Figure:
+    """Flows of customers from the previous k's segments (left) to the current ones (right)."""
+    before, after = [int(s) for s in migration_df.index], [int(s) for s in migration_df.columns]
+    counts = migration_df.to_numpy()
+    source, target = np.nonzero(counts)
+    sankey = go.Sankey(
+        arrangement="snap",
+        node={"label": [segment_label(s, from_names[s - 1]) for s in before]
+                       + [segment_label(s, to_names[s - 1]) for s in after],
+              "color": [segment_colour(s) for s in before + after], "pad": 12, "thickness": 14,
+              "hovertemplate": "%{label}: %{value:,} customers<extra></extra>"},
+        link={"source": source.tolist(), "target": (target + len(before)).tolist(),
+              "value": counts[source, target].tolist(),
+              "color": [_rgba(segment_colour(before[i]), 0.35) for i in source],
+              "hovertemplate": "%{source.label} → %{target.label}: "
+                               "%{value:,} customers<extra></extra>"})
+    headers = [{"text": f"Before (k = {len(before)})", "x": 0, "xanchor": "left"},
+               {"text": f"Now (k = {len(after)})", "x": 1, "xanchor": "right"}]
+    return _figure([sankey], annotations=[{**h, "xref": "paper", "yref": "paper", "y": 1.06,
+                                           "showarrow": False} for h in headers])
+
+
+def sweep_figure(sweep: SweepResult) -> go.Figure:
+    """Four quality scores against k, the recommended k dashed in every panel, the elbow ringed."""
+    table, k = sweep.table, sweep.recommended_k
+    figure = make_subplots(rows=2, cols=2, subplot_titles=[title for _, title in SWEEP_PANELS],
+                           horizontal_spacing=0.14, vertical_spacing=0.2)
+    figure.update_annotations(font_size=12)
+    for i, (column, _) in enumerate(SWEEP_PANELS):
+        row, col = divmod(i, 2)
+        figure.add_trace(go.Scatter(x=table["k"], y=table[column], mode="lines+markers",
+                                    line_color=LINE_COLOUR, showlegend=False,
+                                    hovertemplate="k = %{x}: %{y:,.3~g}<extra></extra>"),
+                         row=row + 1, col=col + 1)
+        figure.add_vline(x=k, line={"dash": "dash", "color": SELECTION_GREY, "width": 1},
+                         annotation_text=f"k = {k}", annotation_position="top right",
+                         annotation_font_size=11, row=row + 1, col=col + 1)
+    if sweep.knee_k is not None:
+        elbow = table.loc[table["k"] == sweep.knee_k, "inertia"]
+        figure.add_trace(go.Scatter(x=[sweep.knee_k], y=elbow, mode="markers", name="elbow",
+                                    marker={"symbol": "circle-open", "size": 14,
+                                            "color": SELECTION_GREY, "line": {"width": 2}},
+                                    showlegend=False,
+                                    hovertemplate="elbow at k = %{x}<extra></extra>"),
+                         row=1, col=1)
+    figure.update_xaxes(dtick=1)
+    figure.update_xaxes(title_text="k (segments)", row=2)
+    figure.update_layout(template=BASE_TEMPLATE, title=f"Recommended k = {k}",
+                         margin={"t": 70})
+    return figure
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+def relationship_scatter(x: npt.ArrayLike, y: npt.ArrayLike, x_label: str, y_label: str,
+                         log: bool = False, colour: npt.ArrayLike | None = None,
+                         total: int | None = None) -> go.Figure:
+    """Scatter of two columns for (a sample of) customers, e.g. payments vs minimum payments.
+
+    Pass at most ~3,000 points (:func:`core.summary.sample_rows`) and ``total``, the number of
+    customers they were drawn from, so the chart says it shows a sample. ``colour`` optionally
+    gives segment numbers; ``log`` puts both axes on a log scale (zeros cannot be drawn there
+    and are counted in the note).
+    """
+    xs, ys = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
+    marker: dict[str, Any] = {"size": 5, "opacity": 0.5, "color": LINE_COLOUR}
+    if colour is not None:
+        marker |= _segment_marker(colour)
+    points = go.Scattergl(x=xs, y=ys, mode="markers", marker=marker, showlegend=False,
+                          hovertemplate=f"{x_label}: %{{x:,.4~g}}<br>"
+                                        f"{y_label}: %{{y:,.4~g}}<extra></extra>")
+    axis_type = "log" if log else "linear"
+    return _figure([points], xaxis={"title": x_label, "type": axis_type},
+                   yaxis={"title": y_label, "type": axis_type},
+                   annotations=_sample_note(xs, ys, log, total))
+
+
+def _sample_note(xs: np.ndarray, ys: np.ndarray, log: bool,
+                 total: int | None) -> list[dict[str, Any]]:
+    """A small note above the plot: sample size and points hidden by log axes, if any."""
+    parts = []
+    if total is not None and total > len(xs):
+        parts.append(f"random sample of {len(xs):,} of {total:,} customers")
+    hidden = int(((xs <= 0) | (ys <= 0)).sum()) if log else 0
+    if hidden:
+        parts.append(f"{hidden:,} with zero values not shown on log axes")
+    if not parts:
+        return []
+    text = "; ".join(parts)
+    return [{"text": text[0].upper() + text[1:], "xref": "paper", "yref": "paper", "x": 1,
+             "y": 1.01, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 11, "color": MUTED_TEXT}}]
+
+
+def style_mix_bar(mix: pd.DataFrame, title: str, names: Sequence[str] | None = None) -> go.Figure:
+    """Shares of a behaviour style's categories (:func:`core.summary.style_mix`).
+
+    One group: one bar per category. Several groups (segments, selection): one stacked bar
+    per group, each category a colour.
+    """
+    categories = list(mix.columns)
+    colours = dict(zip(categories, CATEGORY_COLOURS, strict=False))
+    hover = "%{y}: %{x:.1f} %<extra>%{fullData.name}</extra>"
+    if len(mix) == 1:
+        bars = [go.Bar(x=100 * mix.iloc[0].to_numpy(), y=categories, orientation="h",
+                       marker_color=[colours.get(c, LINE_COLOUR) for c in categories],
+                       name=_group_label(mix.index[0], names), hovertemplate=hover)]
+    else:
+        groups = [_group_label(g, names) for g in mix.index]
+        bars = [go.Bar(x=100 * mix[c].to_numpy(), y=groups, orientation="h", name=str(c),
+                       marker_color=colours.get(c, LINE_COLOUR), hovertemplate=hover)
+                for c in categories]
+    return _figure(bars, title=title, barmode="stack", xaxis={"title": "Share (%)"},
+                   yaxis={"autorange": "reversed", "title": None},
+                   showlegend=len(mix) > 1,
+                   legend={"orientation": "h", "y": -0.2, "x": 0, "traceorder": "normal"})
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank chart with ``message`` in the middle, for "no data" or "nothing selected"."""
+    return _figure(xaxis={"visible": False}, yaxis={"visible": False},
+                   annotations=[{"text": message, "xref": "paper", "yref": "paper", "x": 0.5,
+                                 "y": 0.5, "showarrow": False,
+                                 "font": {"size": 14, "color": MUTED_TEXT}}])

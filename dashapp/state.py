@@ -1,0 +1,88 @@
+"""The view state (data set + segmentation settings) and its query-string form.
+
+Every value arrives from the browser and is untrusted: parsing validates it and falls back to
+the default, never raising, so a tampered or stale link still opens a working page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+from core.clustering import ALGORITHMS, K_MAX, K_MIN
+from core.errors import ConfigError
+from core.pipeline import SegmentationConfig
+from core.preprocessing import PRESETS, SCALINGS, resolve_feature_set
+
+PCA_COMPONENTS = 0.9  # "PCA on" keeps 90 % of the variance
+MAX_SEED = 2 ** 31 - 1
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What a page shows: which data set, segmented how."""
+
+    data: str | None = None
+    config: SegmentationConfig = field(default_factory=SegmentationConfig)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form for a ``dcc.Store``."""
+        c = self.config
+        features = c.features if isinstance(c.features, str) else ",".join(c.features)
+        return {"data": self.data, "k": c.k, "features": features, "algorithm": c.algorithm,
+                "scaling": c.scaling, "pca": c.pca, "seed": c.random_state}
+
+    def query(self) -> str:
+        """``?data=…&k=…`` for links; default values are left out."""
+        defaults = ViewState().to_dict()
+        values = {k: v for k, v in self.to_dict().items()
+                  if v is not None and v != defaults[k]}
+        return "?" + urlencode(values) if values else ""
+
+
+def _int(value, low: int, high: int, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if low <= number <= high else default
+
+
+def _features(value) -> str | tuple[str, ...]:
+    if not value or value in PRESETS:
+        return value or "seed"
+    columns = tuple(c for c in str(value).split(",") if c)
+    try:
+        return resolve_feature_set(columns).columns
+    except ConfigError:
+        return "seed"
+
+
+def _pca(value) -> float | None:
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        return None
+    return share if 0 < share < 1 else None
+
+
+def parse_state(values: dict | None) -> ViewState:
+    """A ViewState from query-string or store values; anything invalid takes its default."""
+    values = values or {}
+    default = SegmentationConfig()
+    data = values.get("data")
+    config = SegmentationConfig(
+        features=_features(values.get("features")),
+        algorithm=values.get("algorithm") if values.get("algorithm") in ALGORITHMS
+        else default.algorithm,
+        k=_int(values.get("k"), K_MIN, K_MAX, default.k),
+        scaling=values.get("scaling") if values.get("scaling") in SCALINGS else default.scaling,
+        pca=_pca(values.get("pca")),
+        random_state=_int(values.get("seed"), 0, MAX_SEED, default.random_state),
+    )
+    return ViewState(data if isinstance(data, str) and len(data) <= 128 else None, config)
+
+
+def parse_query(search: str | None) -> ViewState:
+    """A ViewState from ``location.search``."""
+    return parse_state(dict(parse_qsl((search or "").lstrip("?"))))

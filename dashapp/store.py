@@ -1,0 +1,119 @@
+"""Server-side store of data sets and fitted segmentations, shared by every worker (diskcache).
+
+Nothing customer-level travels through the browser: pages hold a data set id (its content
+hash) and the segmentation settings; everything else is looked up here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import diskcache
+
+from core.clustering import K_MIN
+from core.demo import DEMO_PATH
+from core.loading import CustomerData, load_customers
+from core.pipeline import PreparedData, Segmentation, SegmentationConfig, prepare, segment_prepared
+from core.projection import MapProjection, project
+from core.sweep import SweepResult
+
+DEMO_LABEL = "Demo customers (synthetic)"
+STORE_BYTES = 2 * 1024 ** 3
+
+
+class UnknownDataSet(KeyError):
+    """A data set id that this server does not hold (expired, or never uploaded)."""
+
+
+class Store:
+    """Data sets keyed by content hash; results keyed by data set id + parameters.
+
+    Parameters
+    ----------
+    directory : Path
+        The diskcache directory; every gunicorn worker must use the same one.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.cache = diskcache.Cache(str(directory), size_limit=STORE_BYTES)
+        self.demo_id = self.add(load_customers(DEMO_PATH, filename=DEMO_LABEL))
+
+    def add(self, data: CustomerData) -> str:
+        """Keep ``data`` and return its id."""
+        self.cache.set(("data", data.content_hash), data)
+        return data.content_hash
+
+    def has(self, data_id: str) -> bool:
+        """Whether the data set ``data_id`` is here."""
+        return ("data", data_id) in self.cache
+
+    def data(self, data_id: str) -> CustomerData:
+        """The data set ``data_id``; raises UnknownDataSet when it is not here."""
+        data = self.cache.get(("data", data_id))
+        if data is None:
+            raise UnknownDataSet(data_id)
+        return data
+
+    def _memo(self, key: tuple, compute):
+        value = self.cache.get(key)
+        if value is None:
+            value = compute()
+            self.cache.set(key, value)
+        return value
+
+    def prepared(self, data_id: str, config: SegmentationConfig) -> PreparedData:
+        """Cleaned, featured and scaled data; independent of k, algorithm and seed."""
+        key = ("prepared", data_id, config.features, config.scaling, config.pca)
+        return self._memo(key, lambda: prepare(self.data(data_id), config))
+
+    def projection(self, data_id: str, config: SegmentationConfig) -> MapProjection:
+        """The 2-D PCA map of the prepared data."""
+        key = ("projection", data_id, config.features, config.scaling, config.pca)
+        return self._memo(key, lambda: self._project(data_id, config))
+
+    def _project(self, data_id: str, config: SegmentationConfig) -> MapProjection:
+        prepared = self.prepared(data_id, config)
+        return project(prepared.matrix, prepared.preprocessor.output_names)
+
+    def segmentation(self, data_id: str, config: SegmentationConfig) -> Segmentation:
+        """The segmentation for ``config``, numbered to follow the one with k - 1 segments.
+
+        Numbering follows a chain from k = 2 upward, so segment numbers (and colours) are a
+        pure function of data and settings: moving k keeps customers under their number, and a
+        copied link shows the same numbers.
+        """
+        return self._memo(("segmentation", data_id, config),
+                          lambda: self._segment(data_id, config))
+
+    def _segment(self, data_id: str, config: SegmentationConfig) -> Segmentation:
+        chained = config.k > K_MIN and config.algorithm != "hdbscan"
+        reference = (self.segmentation(data_id, replace(config, k=config.k - 1)).labels
+                     if chained else None)
+        return segment_prepared(self.prepared(data_id, config), config, data_id,
+                                reference_labels=reference)
+
+    def sweep(self, data_id: str, config: SegmentationConfig) -> SweepResult | None:
+        """A finished k sweep for these settings, if one was stored."""
+        return self.cache.get(("sweep", data_id, replace(config, k=0)))
+
+    def keep_sweep(self, data_id: str, config: SegmentationConfig, result: SweepResult) -> None:
+        """Store a finished k sweep so returning to the page shows it."""
+        self.cache.set(("sweep", data_id, replace(config, k=0)), result)
+
+
+_STORE: Store | None = None
+
+
+def configure_store(store: Store) -> None:
+    """Set the process's store; called once by ``create_app`` at start-up."""
+    global _STORE
+    _STORE = store
+
+
+def get_store() -> Store:
+    """The store ``create_app`` configured."""
+    if _STORE is None:
+        raise RuntimeError("create_app() has not configured the store yet")
+    return _STORE
