@@ -124,6 +124,8 @@ def _jsonable(value: Any) -> Any:
 
 def _array(payload: dict[str, Any], key: str, shape: tuple[int | None, ...]) -> np.ndarray:
     """``payload[key]`` as a finite float array of ``shape`` (None = any length)."""
+    if key not in payload:
+        raise ModelFileError(f"the model file has no field {key!r}; it is incomplete or damaged")
     try:
         values = np.asarray(payload[key], dtype=float)
     except (TypeError, ValueError):

@@ -120,7 +120,8 @@ def segment_prepared(prepared: PreparedData, config: SegmentationConfig, data_id
     clusters = fit_clusters(prepared.matrix, algorithm=config.algorithm, k=config.k,
                             random_state=config.random_state, n_init=config.n_init)
     if reference_labels is not None:
-        clusters = _renumbered(clusters, align_labels(clusters.labels, reference_labels))
+        clusters = _renumbered(clusters, _without_gaps(align_labels(clusters.labels,
+                                                                    reference_labels)))
     profiles = profile_segments(prepared.frame, clusters.labels)
     model = SegmentModel.from_fit(prepared.cleaner, prepared.preprocessor, clusters.centres,
                                   tuple(p.name for p in profiles), config)
@@ -129,6 +130,16 @@ def segment_prepared(prepared: PreparedData, config: SegmentationConfig, data_id
                  if with_stability else None)
     metrics = evaluate(prepared.matrix, clusters.labels, random_state=config.random_state)
     return Segmentation(config, data_id, prepared, clusters, profiles, metrics, model, stability)
+
+
+def _without_gaps(labels: np.ndarray) -> np.ndarray:
+    """Numbers above k (left when k shrinks) move into the unused numbers 1..k, in order."""
+    numbers = np.unique(labels)
+    k = len(numbers)
+    free = np.setdiff1d(np.arange(1, k + 1), numbers)
+    lookup = np.arange(numbers.max() + 1)
+    lookup[numbers[numbers > k]] = free
+    return lookup[labels]
 
 
 def _renumbered(clusters: ClusterResult, labels: np.ndarray) -> ClusterResult:

@@ -7,8 +7,12 @@ from dash import html
 
 from core.cleaning import CleaningReport
 from core.loading import CustomerData
+from core.profiling import SegmentProfile
+from core.summary import Kpis
 from dashapp import ids
+from dashapp.theme import segment_colour
 
+STABILITY_COLOURS = {"stable": "success", "fairly stable": "info", "unstable": "danger"}
 PAGES: tuple[tuple[str, str], ...] = (
     ("/", "Overview"), ("/segments", "Segments"), ("/choose-k", "Choose k"), ("/data", "Data"),
 )
@@ -59,3 +63,65 @@ def create_quality_report(data: CustomerData, cleaning: CleaningReport) -> html.
         html.Ul(fixes) if fixes else html.P("Nothing needed filling or fixing.",
                                             className="text-muted"),
     ], id=ids.QUALITY_REPORT)
+
+
+def create_kpi_cards(kpis: Kpis, scope: str) -> html.Div:
+    """Six headline numbers for the customers in ``scope`` (e.g. "All customers")."""
+    cards = [
+        ("Customers", f"{kpis.customers:,}"),
+        ("Avg balance frequency", f"{kpis.balance_frequency:.2f}"),
+        ("Avg purchase frequency", f"{kpis.purchases_frequency:.2f}"),
+        ("Avg cash-advance frequency", f"{kpis.cash_advance_frequency:.2f}"),
+        ("Avg tenure", f"{kpis.tenure:.1f} months"),
+        ("Total spending", f"{kpis.total_spending:,.0f}"),
+    ]
+    return html.Div([
+        html.Div(scope, className="c2c-scope small text-muted mb-1"),
+        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
+            html.Div(title, className="c2c-kpi-title"),
+            html.Div(value, className="c2c-kpi-value"),
+        ]), className="c2c-kpi h-100"), xs=6, md=4, xl=2) for title, value in cards],
+            className="g-2"),
+    ])
+
+
+def create_stability_badge(verdict: str, jaccard: float) -> dbc.Badge:
+    """``stable`` / ``fairly stable`` / ``unstable``, with the score on hover."""
+    return dbc.Badge(verdict, color=STABILITY_COLOURS[verdict],
+                     title=f"Re-fits on subsamples find this segment again with a mean Jaccard "
+                           f"similarity of {jaccard:.2f} (stable ≥ 0.75)")
+
+
+def create_segment_card(profile: SegmentProfile, highlighted: bool) -> html.Div:
+    """A clickable card: name, size, description, stability, top traits and main lever.
+
+    The stability badge is a placeholder filled in later (it takes seconds to measure).
+    """
+    colour = segment_colour(profile.segment)
+    traits = [html.Li([html.Span("▲ " if t.effect > 0 else "▼ ", style={"color": colour}),
+                       t.label]) for t in profile.top_features[:3]]
+    lever = profile.levers[0] if profile.levers else None
+    return html.Div(dbc.Card([
+        dbc.CardHeader([
+            html.Span(className="c2c-swatch", style={"backgroundColor": colour}),
+            html.Strong(f"{profile.segment} · {profile.name}"),
+        ], className="d-flex align-items-center gap-2"),
+        dbc.CardBody([
+            html.Div([html.Span(f"{profile.size:,} customers", className="fw-semibold"),
+                      html.Span(f" · {profile.share:.1%} of all"),
+                      html.Span(html.Span("checking stability…", className="text-muted small"),
+                                id={"type": ids.STABILITY, "segment": profile.segment},
+                                className="ms-2")]),
+            html.P(profile.description, className="small mt-2 mb-2"),
+            html.Div("Stands out for", className="small text-muted"),
+            html.Ul(traits, className="small c2c-traits"),
+            html.Div([dbc.Badge(flag, color="warning", text_color="dark", className="me-1")
+                      for flag in profile.risk_flags]),
+            html.Div([html.Span("Suggested: ", className="text-muted"), lever.offer,
+                      html.Span(f" ({lever.channel})", className="text-muted")],
+                     className="small mt-2") if lever else None,
+        ]),
+    ], className="c2c-segment-card h-100" + (" c2c-highlighted" if highlighted else ""),
+        style={"borderTopColor": colour}),
+        id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
+        className="h-100", role="button", title="Click to highlight this segment everywhere")

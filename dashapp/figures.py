@@ -10,7 +10,7 @@ pre-aggregated statistics, and no point carries a pre-formatted hover string.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,8 @@ from dashapp.theme import (
     SEGMENT_CMIN,
     SEGMENT_COLORSCALE,
     SELECTION_GREY,
+    highlighted_colours,
+    segment_colorscale,
     segment_colour,
 )
 
@@ -180,6 +182,16 @@ def recolour_map(labels: npt.ArrayLike, names: Sequence[str]) -> Patch:
     return patch
 
 
+def highlight_map(highlight: Collection[int]) -> Patch:
+    """A Patch greying out every segment not in ``highlight`` (empty: all in colour)."""
+    colours = highlighted_colours(highlight)
+    patch = Patch()
+    patch["data"][0]["marker"]["colorscale"] = segment_colorscale(colours)
+    for slot in range(1, MAX_SEGMENTS + 1):
+        patch["data"][slot]["marker"]["color"] = colours[slot - 1]
+    return patch
+
+
 def _legend_traces(names: Sequence[str]) -> list[dict[str, Any]]:
     """One legend-only trace per segment slot 1..15, slot ``n`` in segment ``n``'s colour."""
     return [{"type": "scattergl", "x": [None], "y": [None], "mode": "markers",
@@ -305,12 +317,15 @@ def _bin_axis(edges: np.ndarray, log: bool) -> dict[str, Any]:
 # --- profiles, migration, sweep -------------------------------------------------------------
 
 def profile_heatmap(profiles: Sequence[SegmentProfile], features: Sequence[str],
-                    selection: pd.Series | None = None) -> go.Figure:
+                    selection: pd.Series | None = None,
+                    highlight: Collection[int] = ()) -> go.Figure:
     """Segments × features z-scores (colours clipped at ±2.5), the selection as the top row.
 
-    Hover shows the exact z-score and the segment's mean in the feature's units.
+    Hover shows the exact z-score and the segment's mean in the feature's units; the rows of
+    the ``highlight`` segments are marked in bold.
     """
-    rows = [segment_label(p.segment, p.name) for p in profiles]
+    rows = [(f"<b>▶ {segment_label(p.segment, p.name)}</b>" if p.segment in highlight
+             else segment_label(p.segment, p.name)) for p in profiles]
     z = np.array([[p.z_scores[f] for f in features] for p in profiles], dtype=float)
     text = [[f"mean {p.means[f]:{number_format(f)}}" for f in features] for p in profiles]
     if selection is not None:

@@ -9,10 +9,8 @@ NONCE = "page-nonce"
 FOOTER = "footer"
 NAV_LINK = "nav-link"  # pattern-matching: {"type": NAV_LINK, "page": path}
 
-# shared filter (overview + segments)
-SEGMENT_FILTER = "segment-filter"
-
 # overview
+OVERVIEW_FILTER = "overview-filter"
 KPI_ROW = "kpi-row"
 OVERVIEW_CHARTS = "overview-charts"
 QUALITY_REPORT = "quality-report"
@@ -27,8 +25,10 @@ SCALING = "scaling"
 PCA_SWITCH = "pca-switch"
 SEED = "seed"
 CONFIG_ERROR = "config-error"
+SEGMENT_FILTER = "segment-filter"
 SEGMENT_MAP = "segment-map"
 MAP_NOTE = "map-note"
+MAP_KEY = "map-key"
 HOVER_CARD = "hover-card"
 DISTRIBUTION_FEATURE = "distribution-feature"
 DISTRIBUTION = "distribution"

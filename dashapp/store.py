@@ -6,6 +6,8 @@ hash) and the segmentation settings; everything else is looked up here.
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +18,9 @@ from core.demo import DEMO_PATH
 from core.loading import CustomerData, load_customers
 from core.pipeline import PreparedData, Segmentation, SegmentationConfig, prepare, segment_prepared
 from core.projection import MapProjection, project
+from core.stability import StabilityResult, assess_stability
 from core.sweep import SweepResult
+from dashapp.state import ViewState, parse_state
 
 DEMO_LABEL = "Demo customers (synthetic)"
 STORE_BYTES = 2 * 1024 ** 3
@@ -38,6 +42,8 @@ class Store:
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.cache = diskcache.Cache(str(directory), size_limit=STORE_BYTES)
+        self._forget_locks()
+        os.register_at_fork(after_in_child=self._forget_locks)
         self.demo_id = self.add(load_customers(DEMO_PATH, filename=DEMO_LABEL))
 
     def add(self, data: CustomerData) -> str:
@@ -57,11 +63,23 @@ class Store:
         return data
 
     def _memo(self, key: tuple, compute):
+        """``cache[key]``, computed once even when several callbacks ask at the same time."""
         value = self.cache.get(key)
-        if value is None:
-            value = compute()
-            self.cache.set(key, value)
+        if value is not None:
+            return value
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            value = self.cache.get(key)
+            if value is None:
+                value = compute()
+                self.cache.set(key, value)
         return value
+
+    def _forget_locks(self) -> None:
+        """In a forked background job, locks held by the parent's threads must not carry over."""
+        self._guard = threading.Lock()
+        self._locks = {}
 
     def prepared(self, data_id: str, config: SegmentationConfig) -> PreparedData:
         """Cleaned, featured and scaled data; independent of k, algorithm and seed."""
@@ -93,6 +111,22 @@ class Store:
                      if chained else None)
         return segment_prepared(self.prepared(data_id, config), config, data_id,
                                 reference_labels=reference)
+
+    def stability(self, data_id: str, config: SegmentationConfig) -> StabilityResult:
+        """How often re-fits on subsamples find each segment again (seconds: run apart)."""
+        def compute() -> StabilityResult:
+            result = self.segmentation(data_id, config)
+            return assess_stability(result.prepared.matrix, result.labels,
+                                    algorithm=result.clusters.algorithm, k=result.k,
+                                    random_state=config.random_state)
+        return self._memo(("stability", data_id, config), compute)
+
+    def active(self, state: dict | None) -> ViewState:
+        """The view state of ``state`` with an unknown data set replaced by the demo data."""
+        view = parse_state(state)
+        if view.data is None or not self.has(view.data):
+            view = replace(view, data=self.demo_id)
+        return view
 
     def sweep(self, data_id: str, config: SegmentationConfig) -> SweepResult | None:
         """A finished k sweep for these settings, if one was stored."""

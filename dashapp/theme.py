@@ -7,6 +7,8 @@ boxes, histograms and the Sankey diagram.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import plotly.graph_objects as go
 
 # Paul Tol's "muted" scheme (9 colours), then six from Okabe & Ito: both are designed to stay
@@ -32,11 +34,23 @@ GRID_COLOUR = "#EEEEEE"
 # Integer n maps to the middle of band n - 1, so each segment number gets exactly its colour.
 SEGMENT_CMIN = 0.5
 SEGMENT_CMAX = MAX_SEGMENTS + 0.5
-SEGMENT_COLORSCALE: tuple[tuple[float, str], ...] = tuple(
-    (edge / MAX_SEGMENTS, colour)
-    for i, colour in enumerate(SEGMENT_COLOURS)
-    for edge in (i, i + 1)
-)
+
+
+def segment_colorscale(colours: tuple[str, ...] = SEGMENT_COLOURS) -> tuple[tuple[float, str], ...]:
+    """A discrete colorscale giving integer ``n`` exactly ``colours[n - 1]``."""
+    return tuple((edge / MAX_SEGMENTS, colour) for i, colour in enumerate(colours)
+                 for edge in (i, i + 1))
+
+
+SEGMENT_COLORSCALE = segment_colorscale()
+
+
+def highlighted_colours(highlight: Collection[int]) -> tuple[str, ...]:
+    """Segment colours with every segment not in ``highlight`` greyed out (none: all colour)."""
+    if not highlight:
+        return SEGMENT_COLOURS
+    return tuple(c if n in highlight else NEUTRAL_GREY
+                 for n, c in enumerate(SEGMENT_COLOURS, start=1))
 
 
 def segment_colour(segment: int) -> str:

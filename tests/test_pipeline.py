@@ -106,3 +106,10 @@ def test_sweep_through_the_pipeline(demo):
     assert result.table["k"].tolist() == [2, 3, 4, 5]
     assert seen == [1, 2, 3, 4]
     assert 2 <= result.recommended_k <= 5 and result.reason
+
+
+def test_segments_stay_numbered_1_to_k_when_k_shrinks(demo):
+    six = segment_customers(demo, SegmentationConfig(k=6))
+    four = segment_customers(demo, SegmentationConfig(k=4), reference_labels=six.labels)
+    assert set(four.labels) == {1, 2, 3, 4}
+    assert len(four.profiles) == 4 and four.assignments()["segment_name"].notna().all()
