@@ -62,7 +62,15 @@ def create_quality_report(data: CustomerData, cleaning: CleaningReport) -> html.
         html.H6("What cleaning changed"),
         html.Ul(fixes) if fixes else html.P("Nothing needed filling or fixing.",
                                             className="text-muted"),
-    ], id=ids.QUALITY_REPORT)
+    ])
+
+
+def compact_number(value: float) -> str:
+    """``19.2 M``, ``845 k``, ``912``: short enough for a KPI card."""
+    for size, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"
 
 
 def create_kpi_cards(kpis: Kpis, scope: str) -> html.Div:
@@ -73,7 +81,7 @@ def create_kpi_cards(kpis: Kpis, scope: str) -> html.Div:
         ("Avg purchase frequency", f"{kpis.purchases_frequency:.2f}"),
         ("Avg cash-advance frequency", f"{kpis.cash_advance_frequency:.2f}"),
         ("Avg tenure", f"{kpis.tenure:.1f} months"),
-        ("Total spending", f"{kpis.total_spending:,.0f}"),
+        ("Total spending", compact_number(kpis.total_spending)),
     ]
     return html.Div([
         html.Div(scope, className="c2c-scope small text-muted mb-1"),

@@ -165,8 +165,9 @@ def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequenc
     return _figure([points, *_legend_traces(names)],
                    xaxis={"title": titles[0]}, yaxis={"title": titles[1]},
                    dragmode="lasso", uirevision=revision, showlegend=True,
-                   legend={"title": {"text": "Segments"}, "itemclick": False,
-                           "itemdoubleclick": False})
+                   legend={"orientation": "h", "yanchor": "top", "y": -0.32, "x": 0,
+                           "itemclick": False, "itemdoubleclick": False},
+                   margin={"l": 60, "r": 10, "t": 10, "b": 10})
 
 
 def recolour_map(labels: npt.ArrayLike, names: Sequence[str]) -> Patch:
@@ -414,9 +415,8 @@ def relationship_scatter(x: npt.ArrayLike, y: npt.ArrayLike, x_label: str, y_lab
     points = go.Scattergl(x=xs, y=ys, mode="markers", marker=marker, showlegend=False,
                           hovertemplate=f"{x_label}: %{{x:,.4~g}}<br>"
                                         f"{y_label}: %{{y:,.4~g}}<extra></extra>")
-    axis_type = "log" if log else "linear"
-    return _figure([points], xaxis={"title": x_label, "type": axis_type},
-                   yaxis={"title": y_label, "type": axis_type},
+    axis = {"type": "log", "dtick": 1} if log else {"type": "linear"}
+    return _figure([points], xaxis={"title": x_label, **axis}, yaxis={"title": y_label, **axis},
                    annotations=_sample_note(xs, ys, log, total))
 
 

@@ -12,7 +12,7 @@ NAV_LINK = "nav-link"  # pattern-matching: {"type": NAV_LINK, "page": path}
 # overview
 OVERVIEW_FILTER = "overview-filter"
 KPI_ROW = "kpi-row"
-OVERVIEW_CHARTS = "overview-charts"
+OVERVIEW_CHART = "overview-chart"  # + "-<index>"
 QUALITY_REPORT = "quality-report"
 
 # segments

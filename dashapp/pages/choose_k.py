@@ -17,6 +17,9 @@ dash.register_page(__name__, path="/choose-k", name="Choose k",
                    title="Choose k · Clusters to Campaigns", order=2)
 
 
+HIDDEN = {"display": "none"}
+
+
 def layout(**_query: str) -> html.Div:
     """Range picker, run / cancel, progress bar, the four metric charts and the verdict."""
     return html.Div([
@@ -39,24 +42,24 @@ def layout(**_query: str) -> html.Div:
                      className="mb-3 c2c-progress"),
         html.Div([html.Div(id=ids.SWEEP_SUMMARY),
                   dbc.Button("Use the recommended k", id=ids.USE_K, color="success", size="sm",
-                             disabled=True, className="mt-2")],
+                             style=HIDDEN, className="mt-2")],
                  className="c2c-verdict mb-2"),
         dcc.Graph(id=ids.SWEEP_FIGURE, figure=empty_figure("Run the sweep to compare k values."),
-                  config={"displaylogo": False}, className="c2c-sweep"),
+                  config={"displaylogo": False}, style={"height": "560px"}),
     ])
 
 
-def _summary(result: SweepResult) -> tuple[list, str, bool]:
-    """The verdict text, and the "use" button's label and disabled flag."""
+def _summary(result: SweepResult) -> tuple[list, str, dict]:
+    """The verdict text, and the "use" button's label and (visible) style."""
     sample = (f" Silhouette computed on a seeded sample of {result.silhouette_sample_size:,} "
               "customers." if result.silhouette_sample_size else "")
     text = [html.Strong(f"Recommended: k = {result.recommended_k}. "), result.reason,
             html.Span(sample, className="small text-muted")]
-    return text, f"Use k = {result.recommended_k}", False
+    return text, f"Use k = {result.recommended_k} on the Segments page", {}
 
 
 SUMMARY_OUTPUTS = (Output(ids.SWEEP_SUMMARY, "children"), Output(ids.USE_K, "children"),
-                   Output(ids.USE_K, "disabled"))
+                   Output(ids.USE_K, "style"))
 
 
 @callback(Output(ids.SWEEP_FIGURE, "figure"), *SUMMARY_OUTPUTS, Input(ids.STATE, "data"))
@@ -65,7 +68,7 @@ def show_stored_sweep(state: dict | None):
     view = parse_state(state)
     result = get_store().sweep(view.data, view.config) if view.data else None
     if result is None:
-        return no_update, None, no_update, True
+        return no_update, None, no_update, HIDDEN
     return sweep_figure(result), *_summary(result)
 
 

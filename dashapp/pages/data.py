@@ -92,8 +92,10 @@ def upload(contents: str | None, filename: str | None, state: dict | None):
           Output(ids.UPLOAD_STATUS, "children", allow_duplicate=True),
           Input(ids.BACK_TO_DEMO, "n_clicks"), State(ids.STATE, "data"),
           prevent_initial_call=True)
-def back_to_demo(_clicks: int, state: dict | None):
+def back_to_demo(clicks: int | None, state: dict | None):
     """Make the built-in demo customers active again."""
+    if not clicks:  # fires when the page is inserted, too
+        return no_update, no_update
     return ({**parse_state(state).to_dict(), "data": get_store().demo_id},
             dbc.Alert("The demo customers are active again.", color="info", className="py-2"))
 

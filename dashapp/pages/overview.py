@@ -28,9 +28,10 @@ RELATIONSHIPS = (("BALANCE_FREQUENCY", "BALANCE", False),
                  ("ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES", False))
 DISTRIBUTIONS = ("BALANCE", "CREDIT_LIMIT", "PAYMENTS")
 MIXES = ("PURCHASE_STYLE", "MONETARY_STYLE")
+CHART_COUNT = len(RELATIONSHIPS) + len(DISTRIBUTIONS) + len(MIXES)
 SCATTER_POINTS = 3000
 CHART_HEIGHT = {"height": "320px"}
-GRAPH_CONFIG = {"displaylogo": False}
+GRAPH_CONFIG = {"displayModeBar": False}
 
 
 def _chart_grid() -> list:
@@ -38,9 +39,10 @@ def _chart_grid() -> list:
               + [f"Distribution of {label(c).lower()}" for c in DISTRIBUTIONS]
               + [STYLE_BY_NAME[s].label for s in MIXES])
     return [dbc.Col(dbc.Card([dbc.CardHeader(title, className="fw-semibold"), dbc.CardBody(
-        dcc.Graph(id={"type": ids.OVERVIEW_CHARTS, "index": i}, style=CHART_HEIGHT,
+        dcc.Graph(id=f"{ids.OVERVIEW_CHART}-{i}", style=CHART_HEIGHT,
                   config=GRAPH_CONFIG, figure=empty_figure("Loading…")))], className="h-100"),
-        md=6, xl=4) for i, title in enumerate(titles)]
+        md=6, xl=4 if i < len(RELATIONSHIPS) + len(DISTRIBUTIONS) else 6)
+        for i, title in enumerate(titles)]
 
 
 def layout(**_query: str) -> html.Div:
@@ -68,7 +70,7 @@ def filter_options(state):
 
 
 @callback(Output(ids.KPI_ROW, "children"),
-          Output({"type": ids.OVERVIEW_CHARTS, "index": dash.ALL}, "figure"),
+          [Output(f"{ids.OVERVIEW_CHART}-{i}", "figure") for i in range(CHART_COUNT)],
           Output(ids.QUALITY_REPORT, "children"),
           Input(ids.STATE, "data"), Input(ids.OVERVIEW_FILTER, "value"))
 def show_overview(state, segments):
@@ -82,13 +84,12 @@ def show_overview(state, segments):
     scope = f"Segments {', '.join(map(str, segments))}" if segments else "All customers"
     rows = np.flatnonzero(chosen)[sample_rows(int(chosen.sum()), SCATTER_POINTS)]
     figures = [relationship_scatter(frame[x].to_numpy()[rows], frame[y].to_numpy()[rows],
-                                    column_label(x, unit=True), column_label(y, unit=True),
+                                    column_label(x, unit=True), column_label(y),
                                     log=log, colour=result.labels[rows], total=int(chosen.sum()))
                for x, y, log in RELATIONSHIPS]
     figures += [histogram_bars(histogram(frame[c].to_numpy()[chosen], log=True),
                                column_label(c, unit=True)) for c in DISTRIBUTIONS]
-    figures += [style_mix_bar(style_mix(frame[chosen], s), STYLE_BY_NAME[s].label)
-                for s in MIXES]
+    figures += [style_mix_bar(style_mix(frame[chosen], s), "") for s in MIXES]
     data = store.data(view.data)
-    return (create_kpi_cards(kpis(frame, chosen), scope), figures,
+    return (create_kpi_cards(kpis(frame, chosen), scope), *figures,
             create_quality_report(data, result.prepared.cleaning))

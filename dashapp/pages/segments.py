@@ -131,9 +131,9 @@ def layout(**query: str) -> html.Div:
                 html.Div(id=ids.HOVER_CARD, className="small mb-3 c2c-hover-card"),
                 dbc.Row([
                     dbc.Col(_graph(ids.HEATMAP, "Profiles: how each segment differs from the "
-                                   "average customer", 380), xl=7),
-                    dbc.Col(_graph(ids.MIGRATION, "Where customers go when k changes", 380),
-                            xl=5),
+                                   "average customer", 360), xl=12),
+                    dbc.Col(_graph(ids.MIGRATION, "Where customers go when k changes", 320),
+                            xl=12),
                 ], className="g-3 mb-3"),
                 dcc.Loading(dbc.Row(id=ids.SEGMENT_CARDS, className="g-3"), delay_show=300),
             ], lg=9),
@@ -168,6 +168,8 @@ def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state):
                         "seed": seed})
     view = replace(view, config=replace(view.config,
                                         features=_custom_features(preset, columns)))
+    if view == current:  # the page was just inserted: nothing changed
+        return no_update, no_update
     try:
         get_store().segmentation(view.data, view.config)
     except C2CError as error:
@@ -302,9 +304,11 @@ def draw_cards(state, highlight):
 
 
 @callback(Output({"type": ids.STABILITY, "segment": ALL}, "children"),
-          Input(ids.SEGMENT_CARDS, "children"), State(ids.STATE, "data"))
-def show_stability(_cards, state):
+          Input({"type": ids.STABILITY, "segment": ALL}, "id"), State(ids.STATE, "data"))
+def show_stability(placeholders, state):
     """Fill each card's stability badge once the (slower) re-fits are done."""
+    if not placeholders:
+        return []
     store = get_store()
     view = store.active(state)
     stability = store.stability(view.data, view.config)
