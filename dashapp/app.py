@@ -8,6 +8,7 @@ import dash
 import diskcache
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
+from core.pipeline import SegmentationConfig
 from dashapp import ids
 from dashapp.components import create_footer_text, create_navbar, create_notice
 from dashapp.config import MB, Settings
@@ -51,7 +52,9 @@ def create_app(settings: Settings | None = None) -> Dash:
         Deployment settings; read from the environment when omitted.
     """
     settings = settings or Settings.from_env()
-    configure_store(Store(settings.cache_dir / "store"))
+    store = Store(settings.cache_dir / "store")
+    store.segmentation(store.demo_id, SegmentationConfig())  # the first page opens warm
+    configure_store(store)
     app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder="../assets",
                title="Clusters to Campaigns", background_callback_manager=
                _background_manager(settings), suppress_callback_exceptions=False)

@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 from core.features import label
 from core.profiling import SegmentProfile
 from core.projection import MapProjection
-from core.schema import COLUMN_BY_NAME, ID_LABEL
+from core.schema import COLUMN_BY_NAME
 from core.summary import POPULATION, SELECTION, Histogram, HistogramResult
 from core.sweep import SweepResult
 from dashapp.theme import (
@@ -124,15 +124,15 @@ def _figure(data: Sequence[Any] = (), **layout: Any) -> go.Figure:
 
 # --- segment map ----------------------------------------------------------------------------
 
-def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequence[str],
-                customer_ids: npt.ArrayLike, key_values: pd.DataFrame | None = None, *,
+def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequence[str], *,
                 revision: str = "segment-map") -> go.Figure:
     """The PCA map: every customer a point coloured by segment, lasso-selectable.
 
     Trace 0 holds all points (float32 x/y, int8 segment numbers through the fixed
     :data:`~dashapp.theme.SEGMENT_COLORSCALE`); traces 1..15 are legend-only entries, one slot
     per possible segment, so :func:`recolour_map` can rename and show or hide them without
-    resending trace 0.
+    resending trace 0. The tooltip names only the segment: per-point hover text would triple
+    the payload, so the page describes the hovered customer beside the map instead.
 
     Parameters
     ----------
@@ -141,15 +141,10 @@ def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequenc
         Segment number (1..15) of every customer.
     names : sequence of str
         Segment names, ``names[n - 1]`` for segment ``n``.
-    customer_ids : array of str, shape (n,)
-    key_values : DataFrame, optional
-        A few columns (2-3) shown on hover, one row per customer, named by core column names.
     revision : str
         ``uirevision``: zoom and selection survive updates while it stays the same.
     """
     coords = np.asarray(projection.coords, dtype=np.float32)
-    if key_values is None:
-        key_values = pd.DataFrame(index=range(len(coords)))
     marker = _segment_marker(labels)
     if len(marker["color"]) != len(coords):
         raise ValueError(f"{len(marker['color'])} labels for {len(coords)} points")
@@ -158,8 +153,7 @@ def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequenc
         mode="markers", name="customers", showlegend=False,
         marker=marker | {"size": MAP_MARKER_SIZE, "opacity": 0.7},
         unselected={"marker": {"color": NEUTRAL_GREY, "opacity": 0.3}},
-        customdata=_map_customdata(customer_ids, key_values),
-        hovertemplate=_map_hovertemplate(key_values.columns))
+        hovertemplate="Segment %{marker.color}<extra></extra>")
     titles = [{"text": projection.axis_title(axis).replace(": ", "<br>", 1), "font": {"size": 12}}
               for axis in (0, 1)]
     return _figure([points, *_legend_traces(names)],
@@ -206,30 +200,6 @@ def _legend_entries(names: Sequence[str]) -> list[dict[str, Any]]:
         raise ValueError(f"at most {MAX_SEGMENTS} segments can be drawn; got {len(names)}")
     return [{"name": segment_label(n, names[n - 1]), "visible": True} if n <= len(names)
             else {"visible": False} for n in range(1, MAX_SEGMENTS + 1)]
-
-
-def _map_customdata(customer_ids: npt.ArrayLike, key_values: pd.DataFrame) -> np.ndarray:
-    """Customer id then the key values, rounded to what the hover shows (a smaller payload)."""
-    ids = np.asarray(customer_ids, dtype=object)
-    if len(ids) != len(key_values):
-        raise ValueError(f"{len(ids)} customer ids for {len(key_values)} rows of key values")
-    columns = [_rounded(key_values[name].to_numpy(dtype=float), _decimals(name))
-               for name in key_values.columns]
-    return np.column_stack([ids, *columns]).astype(object)
-
-
-def _rounded(values: np.ndarray, decimals: int) -> np.ndarray:
-    """``values`` rounded; whole numbers as integers when all are finite ("12", not "12.0")."""
-    rounded = values.round(decimals)
-    return rounded.astype(np.int64) if decimals == 0 and np.isfinite(rounded).all() else rounded
-
-
-def _map_hovertemplate(key_columns: Sequence[str]) -> str:
-    """Customer id, segment number and the key values with their labels."""
-    lines = [f"<b>{ID_LABEL} %{{customdata[0]}}</b>", "Segment %{marker.color}"]
-    lines += [f"{column_label(name)}: %{{customdata[{i}]:{number_format(name)}}}"
-              for i, name in enumerate(key_columns, start=1)]
-    return "<br>".join(lines) + "<extra></extra>"
 
 
 # --- distributions --------------------------------------------------------------------------

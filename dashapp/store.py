@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from dashapp.state import ViewState, parse_state
 
 DEMO_LABEL = "Demo customers (synthetic)"
 STORE_BYTES = 2 * 1024 ** 3
+RECENT_VALUES = 24  # unpickled results kept per process (a 9k-row segmentation is ~2.5 MB)
+STABILITY_RESAMPLES = 6  # re-fits behind each card's stability badge
 
 
 class UnknownDataSet(KeyError):
@@ -63,23 +66,34 @@ class Store:
         return data
 
     def _memo(self, key: tuple, compute):
-        """``cache[key]``, computed once even when several callbacks ask at the same time."""
-        value = self.cache.get(key)
-        if value is not None:
-            return value
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        """``cache[key]``, computed once even when several callbacks ask at the same time.
+
+        Recent values are also kept unpickled in this process: one k change reads the same
+        segmentation in most of its callbacks.
+        """
+        value = self._recent.get(key)
+        if value is None:
             value = self.cache.get(key)
-            if value is None:
-                value = compute()
-                self.cache.set(key, value)
+        if value is None:
+            with self._guard:
+                lock = self._locks.setdefault(key, threading.Lock())
+            with lock:
+                value = self.cache.get(key)
+                if value is None:
+                    value = compute()
+                    self.cache.set(key, value)
+        with self._guard:
+            self._recent[key] = value
+            self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_VALUES:
+                self._recent.popitem(last=False)
         return value
 
     def _forget_locks(self) -> None:
         """In a forked background job, locks held by the parent's threads must not carry over."""
         self._guard = threading.Lock()
-        self._locks = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._recent: OrderedDict[tuple, object] = OrderedDict()
 
     def prepared(self, data_id: str, config: SegmentationConfig) -> PreparedData:
         """Cleaned, featured and scaled data; independent of k, algorithm and seed."""
@@ -118,6 +132,7 @@ class Store:
             result = self.segmentation(data_id, config)
             return assess_stability(result.prepared.matrix, result.labels,
                                     algorithm=result.clusters.algorithm, k=result.k,
+                                    n_resamples=STABILITY_RESAMPLES, n_init=1,
                                     random_state=config.random_state)
         return self._memo(("stability", data_id, config), compute)
 

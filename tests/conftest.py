@@ -1,10 +1,13 @@
-"""Test setup: headless Debian Chromium for the dash[testing] browser tests."""
+"""Test setup: headless Debian Chromium for dash[testing], and fresh apps for app tests."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from importlib import import_module
+from types import SimpleNamespace
 
+import pytest
 from selenium.webdriver.chrome.options import Options
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -21,3 +24,32 @@ def pytest_setup_options() -> Options:
                 "--disable-component-update", "--disable-sync", "--disable-quic"):
         options.add_argument(arg)
     return options
+
+
+UPLOAD_LIMIT = 5 * 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The app, created once: Dash hands page callbacks to the first app of a process only."""
+    from dashapp.app import create_app
+    from dashapp.config import Settings
+
+    return create_app(Settings(secret_key="test-secret",
+                               cache_dir=tmp_path_factory.mktemp("cache"),
+                               upload_max_bytes=UPLOAD_LIMIT, redis_url=None))
+
+
+@pytest.fixture
+def demo_state(app):
+    """The view state of the demo data with default settings."""
+    from dashapp.store import get_store
+
+    return {"data": get_store().demo_id}
+
+
+@pytest.fixture
+def pages(app):
+    """The page modules, as Dash imported them (top-level ``pages.*``, once an app exists)."""
+    return SimpleNamespace(**{name: import_module(f"pages.{name}")
+                              for name in ("choose_k", "data", "overview", "segments")})

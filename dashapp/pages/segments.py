@@ -192,9 +192,7 @@ def draw_map(state, drawn_key):
             f"({ALGORITHM_LABELS[result.clusters.algorithm]})")
     if key == drawn_key:
         return recolour_map(result.labels, names), no_update, note
-    frame = result.prepared.frame
     figure = segment_map(store.projection(view.data, view.config), result.labels, names,
-                         frame[ID_COLUMN].to_numpy(), frame[list(HOVER_VALUES)],
                          revision=view.data)
     return figure, key, note
 
@@ -215,14 +213,13 @@ def segment_filter(state, _clicks, highlight):
     store = get_store()
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
-    highlight = [s for s in (highlight or []) if s <= result.k]
+    kept = [s for s in (highlight or []) if s <= result.k]
     clicked = ctx.triggered_id
     if isinstance(clicked, dict) and ctx.triggered[0]["value"]:
         segment = clicked["segment"]
-        highlight = [s for s in highlight if s != segment] if segment in highlight \
-            else highlight + [segment]
+        kept = [s for s in kept if s != segment] if segment in kept else kept + [segment]
     options = [{"label": f"{p.segment} · {p.name}", "value": p.segment} for p in result.profiles]
-    return options, highlight
+    return options, no_update if kept == (highlight or []) else kept
 
 
 dash.clientside_callback(

@@ -1,0 +1,196 @@
+"""Callbacks, view state, store and upload decoding, tested as plain functions."""
+
+import base64
+from contextvars import copy_context
+
+import numpy as np
+import pytest
+from dash import Patch, no_update
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from plotly.graph_objects import Figure
+
+from core.demo import generate_demo_data
+from core.errors import DataValidationError
+from core.pipeline import SegmentationConfig
+from core.sweep import sweep_k
+from dashapp.app import follow_state, state_from_url
+from dashapp.state import ViewState, parse_query, parse_state
+from dashapp.store import Store, get_store
+from dashapp.uploads import load_upload
+from tests.conftest import UPLOAD_LIMIT
+
+
+def data_url(content: bytes, kind: str = "text/csv") -> str:
+    return f"data:{kind};base64," + base64.b64encode(content).decode()
+
+
+def text_of(component) -> str:
+    """All text inside a Dash component tree."""
+    if component is None or isinstance(component, bool):
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+# --- view state ---------------------------------------------------------------------------
+
+def test_query_round_trip_and_defaults_left_out():
+    view = ViewState("abc", SegmentationConfig(features=("BALANCE", "TENURE"), k=7, pca=0.9,
+                                               random_state=3))
+    assert parse_query(view.query()) == view
+    assert ViewState().query() == ""
+
+
+@pytest.mark.parametrize("query", [
+    "?k=99", "?k=one", "?k=1", "?algorithm=drop%20table", "?scaling=minmax", "?pca=5",
+    "?seed=-1", "?features=sed", "?features=BALANCE", "?data=" + "x" * 500,
+])
+def test_tampered_links_fall_back_to_defaults(query):
+    view = parse_query(query)
+    assert view.config == SegmentationConfig() and view.data is None
+
+
+# --- store ----------------------------------------------------------------------------------
+
+def test_numbers_follow_k_and_do_not_depend_on_the_path(app, tmp_path):
+    store = get_store()
+    four = store.segmentation(store.demo_id, SegmentationConfig(k=4))
+    five = store.segmentation(store.demo_id, SegmentationConfig(k=5))
+    for segment in range(1, 5):
+        assert np.mean(five.labels[four.labels == segment] == segment) > 0.5
+    fresh = Store(tmp_path / "other")  # a copied link opened on another server
+    assert np.array_equal(fresh.segmentation(fresh.demo_id, SegmentationConfig(k=5)).labels,
+                          five.labels)
+
+
+def test_unknown_data_sets_fall_back_to_the_demo(app):
+    store = get_store()
+    assert store.active({"data": "nope", "k": 6}).data == store.demo_id
+    assert store.active({"data": "nope", "k": 6}).config.k == 6
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("contents", "message"), [
+    ("", "damaged"), ("hello", "damaged"), ("data:text/csv;base64,@@@", "damaged"),
+    (data_url(b"x" * (UPLOAD_LIMIT + 10)), "larger than the 5 MB limit"),
+    (data_url(b"CUST_ID,BALANCE\nC1,1\n"), "CREDIT_LIMIT"),
+])
+def test_bad_uploads_are_explained(contents, message):
+    with pytest.raises(DataValidationError, match=message):
+        load_upload(contents, "cards.csv", UPLOAD_LIMIT)
+
+
+def test_upload_callback_keeps_the_data_on_failure_and_switches_on_success(app, pages, demo_state):
+    with app.server.app_context():  # the upload limit comes from the Flask config
+        bad = pages.data.upload(data_url(b"CUST_ID,BALANCE\nC1,abc\n"), "bad.csv", demo_state)
+        good_csv = generate_demo_data(300, seed=8).to_csv(index=False).encode()
+        state, status = pages.data.upload(data_url(good_csv), "mine.csv", demo_state)
+    assert bad[0] is no_update and "bad.csv" in text_of(bad[1])
+    assert state["data"] != demo_state["data"] and get_store().has(state["data"])
+    assert "300 customers" in text_of(status)
+    assert pages.data.back_to_demo(1, state)[0]["data"] == get_store().demo_id
+    assert pages.data.back_to_demo(None, state) == (no_update, no_update)
+
+
+# --- app shell ------------------------------------------------------------------------------
+
+def test_links_carry_the_state_and_stale_links_say_so(app):
+    state, notice = state_from_url("?data=gone&k=6")
+    assert state["k"] == 6 and state["data"] == get_store().demo_id
+    assert "no longer on the server" in text_of(notice)
+    footer, hrefs, query = follow_state(state, [{"page": "/"}, {"page": "/segments"}])
+    assert "Demo customers" in text_of(footer) and "9,000 customers" in text_of(footer)
+    assert hrefs == ["/" + query, "/segments" + query] and "k=6" in query
+
+
+# --- segments page --------------------------------------------------------------------------
+
+def test_settings_that_cannot_be_used_keep_the_view(pages, demo_state):
+    state, error = pages.segments.apply_controls(5, "custom", ["BALANCE"], "kmeans", "standard",
+                                           False, 42, demo_state)
+    assert state is no_update and "at least two" in text_of(error)
+    state, error = pages.segments.apply_controls(6, "behaviour", [], "gmm", "robust", True, 7,
+                                           demo_state)
+    assert error is None and parse_state(state).config == SegmentationConfig(
+        features="behaviour", algorithm="gmm", k=6, scaling="robust", pca=0.9, random_state=7)
+
+
+def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
+    figure, key, note = pages.segments.draw_map({**demo_state, "k": 4}, None)
+    assert isinstance(figure, Figure) and "4 segments" in note
+    patch, same_key, _ = pages.segments.draw_map({**demo_state, "k": 5}, key)
+    assert isinstance(patch, Patch) and same_key is no_update
+    other, new_key, _ = pages.segments.draw_map({**demo_state, "features": "behaviour"}, key)
+    assert isinstance(other, Figure) and new_key != key
+
+
+def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state):
+    store = get_store()
+    coords = store.projection(store.demo_id, SegmentationConfig()).coords
+    box = {"box": {"x": [float(coords[:, 0].min()), 0.0], "y": [-10.0, 10.0]}}
+    expected = int((coords[:, 0] <= 0).sum())
+    assert f"Selected on the map: {expected:,} customers" in text_of(
+        pages.segments.show_kpis(demo_state, box, None))
+    assert pages.segments.draw_distribution(demo_state, "BALANCE", box, None).data[0].name \
+        == "Selection"
+    heatmap = pages.segments.draw_heatmap(demo_state, box, None)
+    assert heatmap.data[0].y[0] == "Selection"
+    lasso = {"lasso": {"x": [-100, 0, 0, -100], "y": [-100, -100, 100, 100]}}
+    assert f"{expected:,} customers" in text_of(pages.segments.show_kpis(demo_state, lasso, None))
+
+
+def in_callback(function, *args, triggered: str = "view-state.data"):
+    """Run ``function`` as Dash would for an input ``triggered`` (for code that reads ctx)."""
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": triggered, "value": 1}]))
+        return function(*args)
+    return copy_context().run(run)
+
+
+def test_highlight_filter_and_cards(pages, demo_state):
+    segment_filter = pages.segments.segment_filter
+    options, value = in_callback(segment_filter, demo_state, [], [2, 9])
+    assert len(options) == 4 and value == [2]
+    card = '{"segment":3,"type":"segment-card"}.n_clicks'
+    assert in_callback(segment_filter, demo_state, [1], [2], triggered=card)[1] == [2, 3]
+    assert in_callback(segment_filter, demo_state, [1], [2, 3], triggered=card)[1] == [2]
+    assert "Highlighted segments 2" in text_of(pages.segments.show_kpis(demo_state, None, [2]))
+    cards = pages.segments.draw_cards(demo_state, [2])
+    assert len(cards) == 4 and "c2c-highlighted" in cards[1].children.children.className
+
+
+def test_migration_needs_two_k_values(pages, demo_state):
+    history = pages.segments.remember_previous({**demo_state, "k": 4}, None)
+    assert "Move k" in text_of(pages.segments.draw_migration(history).layout.annotations[0].text)
+    history = pages.segments.remember_previous({**demo_state, "k": 5}, history)
+    sankey = pages.segments.draw_migration(history).data[0]
+    assert len(sankey.node.label) == 4 + 5 and sum(sankey.link.value) == 9000
+
+
+# --- overview and choose k -------------------------------------------------------------------
+
+def test_overview_follows_the_segment_filter(pages, demo_state):
+    everyone = pages.overview.show_overview(demo_state, None)
+    assert "9,000" in text_of(everyone[0]) and len(everyone) == 2 + pages.overview.CHART_COUNT
+    some = pages.overview.show_overview(demo_state, [1])
+    size = get_store().segmentation(get_store().demo_id, SegmentationConfig()).profiles[0].size
+    assert f"{size:,}" in text_of(some[0])
+
+
+def test_sweep_result_is_kept_and_offers_its_k(pages, demo_state):
+    demo_state = {**demo_state, "seed": 123}  # settings no other test sweeps
+    assert pages.choose_k.show_stored_sweep(demo_state)[3] == pages.choose_k.HIDDEN
+    store = get_store()
+    config = SegmentationConfig(random_state=123)
+    result = sweep_k(store.prepared(store.demo_id, config).matrix, range(2, 6))
+    store.keep_sweep(store.demo_id, config, result)
+    figure, text, button, style = pages.choose_k.show_stored_sweep(demo_state)
+    assert f"k = {result.recommended_k}" in text_of(text) and style == {}
+    href = pages.choose_k.use_recommended_k(1, demo_state)
+    assert href == "/segments" + ViewState(demo_state["data"], SegmentationConfig(
+        k=result.recommended_k, random_state=123)).query()

@@ -1,0 +1,158 @@
+"""The app in headless Chromium (dash[testing]): what a business user clicks through."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+
+from core.demo import generate_demo_data
+from dashapp import ids
+
+pytestmark = pytest.mark.browser
+TIMEOUT = 30
+
+
+def plot_js(graph_id: str, expression: str) -> str:
+    """JavaScript reading ``expression`` of the drawn plot (``gd``) inside ``#graph_id``."""
+    return (f"const gd = document.querySelector('#{graph_id} .js-plotly-plot');"
+            f"return gd && gd._fullData ? {expression} : null;")
+
+
+def wait_for(dash_duo, condition, message: str):
+    dash_duo.wait_for_element("body")
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: condition(), message)
+
+
+def cards(dash_duo) -> int:
+    return len(dash_duo.find_elements(".c2c-segment-card"))
+
+
+def legend_entries(dash_duo):
+    return dash_duo.driver.execute_script(plot_js(
+        ids.SEGMENT_MAP, "gd._fullData.slice(1).filter(t => t.visible === true).length"))
+
+
+def click_slider_mark(dash_duo, slider_id: str, value: int) -> None:
+    """Click a slider mark the way a user does (marks sit under the slider root)."""
+    marks = dash_duo.find_elements(f"#{slider_id} .dash-slider-mark")
+    mark = next(m for m in marks if m.text.strip() == str(value))
+    ActionChains(dash_duo.driver).move_to_element(mark).click().perform()
+
+
+def test_every_page_loads_without_console_errors(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text(f"#{ids.KPI_ROW}", "9,000", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text(f"#{ids.FOOTER}", "Demo customers", timeout=TIMEOUT)
+    for page, marker in (("/segments", ".c2c-segment-card"), ("/choose-k", f"#{ids.SWEEP_RUN}"),
+                         ("/data", f"#{ids.UPLOAD}")):
+        dash_duo.find_element(f"a[href^='{page}']").click()
+        dash_duo.wait_for_element(marker, timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
+
+
+def test_moving_k_changes_cards_and_legend_and_the_address(dash_duo, app):
+    dash_duo.start_server(app, )
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segments?k=4")
+    wait_for(dash_duo, lambda: cards(dash_duo) == 4 and legend_entries(dash_duo) == 4,
+             "4 cards and 4 legend entries")
+    click_slider_mark(dash_duo, ids.K_SLIDER, 6)
+    wait_for(dash_duo, lambda: cards(dash_duo) == 6 and legend_entries(dash_duo) == 6,
+             "6 cards and 6 legend entries after moving k")
+    assert dash_duo.driver.execute_script(plot_js(ids.SEGMENT_MAP, "gd._fullData[0].x.length")) \
+        == 9000
+    wait_for(dash_duo, lambda: "k=6" in dash_duo.driver.current_url, "k=6 in the address bar")
+    dash_duo.wait_for_text_to_equal(f"#{ids.MAP_NOTE} span, #{ids.MAP_NOTE}",
+                                    dash_duo.find_element(f"#{ids.MAP_NOTE}").text)
+    assert dash_duo.get_logs() == []
+
+
+def test_a_copied_link_restores_k_and_features(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segments?k=7&features=behaviour")
+    wait_for(dash_duo, lambda: cards(dash_duo) == 7, "7 segment cards")
+    checked = dash_duo.find_element(f"#{ids.FEATURE_PRESET} input:checked")
+    assert checked.get_attribute("value") == "behaviour"
+    assert "7 segments" in dash_duo.find_element(f"#{ids.MAP_NOTE}").text
+    assert dash_duo.get_logs() == []
+
+
+def test_lasso_selection_filters_distribution_and_kpis(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segments")
+    wait_for(dash_duo, lambda: cards(dash_duo) == 4, "segment cards")
+    plot = dash_duo.find_element(f"#{ids.SEGMENT_MAP} .nsewdrag")
+    width, height = plot.size["width"], plot.size["height"]
+    (ActionChains(dash_duo.driver).move_to_element(plot)
+     .move_by_offset(-width // 2 + 5, -height // 2 + 5).click_and_hold()
+     .move_by_offset(width // 2, 0).move_by_offset(0, height - 10)
+     .move_by_offset(-width // 2, 0).move_by_offset(0, -(height - 10)).release().perform())
+    dash_duo.wait_for_contains_text(f"#{ids.SEGMENT_KPIS}", "Selected on the map",
+                                    timeout=TIMEOUT)
+    selected = int(dash_duo.find_element(f"#{ids.SEGMENT_KPIS} .c2c-scope").text
+                   .split(": ")[1].split()[0].replace(",", ""))
+    assert 0 < selected < 9000
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        plot_js(ids.DISTRIBUTION, "gd._fullData[0].name")) == "Selection",
+        "a Selection box in the distribution")
+    assert dash_duo.get_logs() == []
+
+
+def test_sweep_runs_with_progress_and_use_this_k(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/choose-k")
+    dash_duo.find_element(f"#{ids.SWEEP_RUN}").click()
+    dash_duo.wait_for_contains_text(f"#{ids.SWEEP_SUMMARY}", "Recommended: k =",
+                                    timeout=TIMEOUT)
+    assert dash_duo.find_element(f"#{ids.SWEEP_PROGRESS}").text == "11/11"
+    assert dash_duo.driver.execute_script(plot_js(ids.SWEEP_FIGURE, "gd._fullData[0].x.length")) \
+        == 11
+    wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.SWEEP_RUN}").is_enabled(),
+             "run button enabled again")
+    k = dash_duo.find_element(f"#{ids.SWEEP_SUMMARY} strong").text.split("= ")[1].rstrip(". ")
+    dash_duo.find_element(f"#{ids.USE_K}").click()
+    wait_for(dash_duo, lambda: cards(dash_duo) == int(k), f"{k} cards on the Segments page")
+    assert dash_duo.get_logs() == []
+
+
+def test_sweep_can_be_cancelled(dash_duo, app):
+    dash_duo.start_server(app)
+    # Gaussian mixtures over k = 2..15 take many seconds: time to cancel.
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/choose-k?algorithm=gmm")
+    click_slider_mark(dash_duo, ids.SWEEP_RANGE, 15)
+    dash_duo.find_element(f"#{ids.SWEEP_RUN}").click()
+    wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.SWEEP_CANCEL}").is_enabled(),
+             "cancel enabled while running")
+    dash_duo.find_element(f"#{ids.SWEEP_CANCEL}").click()
+    wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.SWEEP_RUN}").is_enabled(),
+             "run enabled again after cancel")
+    dash_duo.driver.implicitly_wait(0)
+    import time
+    time.sleep(3)
+    assert dash_duo.find_element(f"#{ids.SWEEP_SUMMARY}").text == ""
+    assert dash_duo.get_logs() == []
+
+
+def upload(dash_duo, path) -> None:
+    dash_duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(path))
+
+
+def test_bad_upload_keeps_the_data_and_a_good_one_replaces_it(dash_duo, app, tmp_path):
+    bad = tmp_path / "broken_cards.csv"
+    generate_demo_data(50, seed=1).drop(columns="CREDIT_LIMIT").to_csv(bad, index=False)
+    good = tmp_path / "my_customers.csv"
+    generate_demo_data(500, seed=2).to_csv(good, index=False)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")
+    dash_duo.wait_for_contains_text(f"#{ids.FOOTER}", "Demo customers", timeout=TIMEOUT)
+    upload(dash_duo, bad)
+    dash_duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "CREDIT_LIMIT", timeout=TIMEOUT)
+    assert "was not loaded" in dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text
+    assert "Demo customers" in dash_duo.find_element(f"#{ids.FOOTER}").text
+    upload(dash_duo, good)
+    dash_duo.wait_for_contains_text(f"#{ids.FOOTER}", "my_customers.csv", timeout=TIMEOUT)
+    assert "500 customers" in dash_duo.find_element(f"#{ids.FOOTER}").text
+    dash_duo.find_element("a[href^='/segments']").click()
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        plot_js(ids.SEGMENT_MAP, "gd._fullData[0].x.length")) == 500, "500 points on the map")
+    assert dash_duo.get_logs() == []
