@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.metrics.pairwise import euclidean_distances
 
 from core.clustering import check_matrix, member_means
 from core.errors import ConfigError
@@ -60,7 +61,7 @@ def silhouette(X: np.ndarray, labels: np.ndarray, *, sample_size: int | None = S
     rows = sample_rows(X.shape[0], sample_size, random_state)
     if rows is not None:
         X, labels = X[rows], labels[rows]
-    return float(silhouette_score(X, labels)) if _defined(labels) else float("nan")
+    return silhouette_from_distances(euclidean_distances(X), labels)
 
 
 def sample_rows(n_rows: int, sample_size: int | None = SILHOUETTE_SAMPLE,
@@ -97,7 +98,7 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     ----------
     distances : ndarray, shape (n, n)
         Euclidean distances between the rows, e.g. from
-        ``sklearn.metrics.pairwise_distances(X[sample_rows(...)])``.
+        ``sklearn.metrics.pairwise.euclidean_distances(X[sample_rows(...)])``.
     labels : ndarray of int, shape (n,)
 
     Returns
@@ -107,7 +108,20 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     """
     if not _defined(labels):
         return float("nan")
-    return float(silhouette_score(distances, labels, metric="precomputed"))
+    _, codes = np.unique(labels, return_inverse=True)
+    members = np.zeros((len(codes), codes.max() + 1))
+    members[np.arange(len(codes)), codes] = 1.0
+    sums = distances @ members  # each row's summed distance to every segment's rows
+    sizes = members.sum(axis=0)
+    own_size = sizes[codes]
+    own = sums[np.arange(len(codes)), codes]
+    a = np.divide(own, own_size - 1, out=np.zeros_like(own), where=own_size > 1)
+    means = sums / sizes
+    means[np.arange(len(codes)), codes] = np.inf
+    b = means.min(axis=1)
+    # sklearn's convention: a row alone in its segment scores 0
+    scores = np.where(own_size > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    return float(scores.mean())
 
 
 def calinski_harabasz(X: np.ndarray, labels: np.ndarray) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from kneed import KneeLocator
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics.pairwise import euclidean_distances
 
 from core.clustering import ALGORITHMS, check_algorithm, check_k, check_matrix, fit_model
 from core.errors import ConfigError
@@ -98,7 +98,7 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
     ks = _checked_ks(ks, X.shape[0])
     sampled = sample_rows(X.shape[0], SILHOUETTE_SAMPLE, random_state)
     scored = np.arange(X.shape[0]) if sampled is None else sampled
-    distances = pairwise_distances(X[scored])  # at most 2,000 x 2,000, shared by every k
+    distances = euclidean_distances(X[scored])  # at most 2,000 x 2,000, shared by every k
     rows = []
     fitted = algorithm
     for done, k in enumerate(ks, start=1):

@@ -58,9 +58,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder="../assets",
                title="Clusters to Campaigns", background_callback_manager=
                _background_manager(settings), suppress_callback_exceptions=False)
-    app.server.config.update(SECRET_KEY=settings.secret_key,
-                             MAX_CONTENT_LENGTH=int(settings.upload_max_bytes * 1.4) + MB,
+    app.server.config.update(MAX_CONTENT_LENGTH=int(settings.upload_max_bytes * 1.4) + MB,
                              C2C_UPLOAD_MAX_BYTES=settings.upload_max_bytes)
+    if settings.secret_key:
+        app.server.config.update(SECRET_KEY=settings.secret_key)
     app.layout = _shell
     return app
 

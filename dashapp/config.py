@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +11,13 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Settings:
-    """Deployment settings; every gunicorn worker must see the same values."""
+    """Deployment settings; every gunicorn worker must see the same values.
 
-    secret_key: str
+    Without ``SECRET_KEY``, Dash keeps a generated signing secret in the shared job cache, so
+    several workers still agree; set it explicitly in production.
+    """
+
+    secret_key: str | None
     cache_dir: Path
     upload_max_bytes: int
     redis_url: str | None
@@ -23,7 +26,7 @@ class Settings:
     def from_env(cls) -> Settings:
         """Settings from ``SECRET_KEY``, ``C2C_CACHE_DIR``, ``C2C_UPLOAD_MAX_MB``, ``REDIS_URL``."""
         return cls(
-            secret_key=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+            secret_key=os.environ.get("SECRET_KEY") or None,
             cache_dir=Path(os.environ.get("C2C_CACHE_DIR", ".cache/c2c")).resolve(),
             upload_max_bytes=int(float(os.environ.get("C2C_UPLOAD_MAX_MB", "50")) * MB),
             redis_url=os.environ.get("REDIS_URL") or None,

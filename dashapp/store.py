@@ -26,7 +26,7 @@ from dashapp.state import ViewState, parse_state
 DEMO_LABEL = "Demo customers (synthetic)"
 STORE_BYTES = 2 * 1024 ** 3
 RECENT_VALUES = 24  # unpickled results kept per process (a 9k-row segmentation is ~2.5 MB)
-STABILITY_RESAMPLES = 6  # re-fits behind each card's stability badge
+STABILITY_RESAMPLES = 5  # re-fits on half the customers behind each card's stability badge
 
 
 class UnknownDataSet(KeyError):
@@ -132,7 +132,8 @@ class Store:
             result = self.segmentation(data_id, config)
             return assess_stability(result.prepared.matrix, result.labels,
                                     algorithm=result.clusters.algorithm, k=result.k,
-                                    n_resamples=STABILITY_RESAMPLES, n_init=1,
+                                    n_resamples=STABILITY_RESAMPLES, sample_fraction=0.5,
+                                    n_init=1,
                                     random_state=config.random_state)
         return self._memo(("stability", data_id, config), compute)
 
