@@ -7,7 +7,7 @@ PORT   ?= 8050
 # One OpenMP thread per worker: faster on 2 cores and fork-safe for background jobs.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test lint bench services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,24 +29,27 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-app
 	$(BIN)/c2c serve --host $(HOST) --port $(PORT)
 
-## browser: Debian Chromium + its matching driver for the browser tests (installed when root)
-browser:
-	@command -v chromedriver >/dev/null 2>&1 || { \
+## services: Debian Chromium + its matching driver, and Redis, for the tests (installed when root)
+services:
+	@command -v chromedriver >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
-	  else echo "browser tests need: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	      chromium chromium-driver redis-server; \
+	  else echo "tests need: sudo apt-get install chromium chromium-driver redis-server"; \
+	    exit 1; fi; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 ## test: install, lint and run the whole suite (unit, CLI and headless-browser tests)
-test: $(VENV)/.installed-test browser lint
+test: $(VENV)/.installed-test services lint
 	mkdir -p .tmp
 	TMPDIR=$(CURDIR)/.tmp $(BIN)/python -m pytest -q
 
 ## bench: the benchmarks in bench/, each printing JSON
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_app.py
 
 clean:
 	rm -rf $(VENV) .tmp

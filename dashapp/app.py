@@ -18,10 +18,14 @@ from dashapp.store import Store, configure_store, get_store
 JOB_RESULT_SECONDS = 3600  # unread background results expire after an hour
 
 
-def _background_manager(settings: Settings):
+def background_manager(settings: Settings):
     """Celery + Redis when REDIS_URL is set, else diskcache in the shared cache directory."""
     if settings.redis_url:
-        from celery import Celery
+        try:
+            from celery import Celery
+        except ImportError:
+            raise RuntimeError("REDIS_URL is set, but Celery is not installed: "
+                               "pip install '.[celery]'") from None
 
         celery = Celery(__name__, broker=settings.redis_url, backend=settings.redis_url)
         return dash.CeleryManager(celery, expire=JOB_RESULT_SECONDS)
@@ -43,21 +47,23 @@ def _shell() -> html.Div:
     ])
 
 
-def create_app(settings: Settings | None = None) -> Dash:
+def create_app(settings: Settings | None = None, manager=None) -> Dash:
     """Build the app.
 
     Parameters
     ----------
     settings : Settings, optional
         Deployment settings; read from the environment when omitted.
+    manager : DiskcacheManager or CeleryManager, optional
+        Runs background callbacks; :func:`background_manager` of the settings when omitted.
     """
     settings = settings or Settings.from_env()
     store = Store(settings.cache_dir / "store")
     store.segmentation(store.demo_id, SegmentationConfig())  # the first page opens warm
     configure_store(store)
     app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder="../assets",
-               title="Clusters to Campaigns", background_callback_manager=
-               _background_manager(settings), suppress_callback_exceptions=False)
+               title="Clusters to Campaigns", suppress_callback_exceptions=False,
+               background_callback_manager=manager or background_manager(settings))
     app.server.config.update(MAX_CONTENT_LENGTH=int(settings.upload_max_bytes * 1.4) + MB,
                              C2C_UPLOAD_MAX_BYTES=settings.upload_max_bytes)
     if settings.secret_key:

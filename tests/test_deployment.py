@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.servers import ROOT, free_port, wait_for_page
+
 FORK_CHECK = """
 import multiprocess, numpy as np
 from core.clustering import fit_clusters
@@ -25,12 +24,6 @@ for p in jobs: p.start()
 for p in jobs: p.join(60)
 print(sum(p.exitcode == 0 for p in jobs))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_fit_in_the_web_process_then_ten_forked_jobs_all_finish():
@@ -60,14 +53,3 @@ def test_procfile_starts_gunicorn_serving_the_app(tmp_path):
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
 
-
-def wait_for_page(url: str, seconds: float = 90) -> requests.Response:
-    """GET ``url`` once the server accepts connections (gunicorn workers import the app)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return requests.get(url, timeout=10)
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
