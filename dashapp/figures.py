@@ -395,10 +395,10 @@ def _sample_note(xs: np.ndarray, ys: np.ndarray, log: bool,
     """A small note above the plot: sample size and points hidden by log axes, if any."""
     parts = []
     if total is not None and total > len(xs):
-        parts.append(f"random sample of {len(xs):,} of {total:,} customers")
+        parts.append(f"{len(xs):,} of {total:,} customers shown")
     hidden = int(((xs <= 0) | (ys <= 0)).sum()) if log else 0
     if hidden:
-        parts.append(f"{hidden:,} with zero values not shown on log axes")
+        parts.append(f"{hidden:,} zeros hidden (log axes)")
     if not parts:
         return []
     text = "; ".join(parts)

@@ -273,7 +273,7 @@ def test_relationship_scatter_is_typed_and_says_it_is_a_sample() -> None:
     assert points["marker"]["color"]["dtype"] == "i1"
     assert figure.layout.xaxis.type == figure.layout.yaxis.type == "log"
     note = figure.layout.annotations[0].text
-    assert "3,000 of 9,000" in note and "7 with zero values" in note
+    assert "3,000 of 9,000 customers shown" in note and "7 zeros hidden" in note
     assert not figures.relationship_scatter(x[:10], y[:10], "a", "b").layout.annotations
 
 

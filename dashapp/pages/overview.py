@@ -84,7 +84,7 @@ def show_overview(state, segments):
     scope = f"Segments {', '.join(map(str, segments))}" if segments else "All customers"
     rows = np.flatnonzero(chosen)[sample_rows(int(chosen.sum()), SCATTER_POINTS)]
     figures = [relationship_scatter(frame[x].to_numpy()[rows], frame[y].to_numpy()[rows],
-                                    column_label(x, unit=True), column_label(y),
+                                    column_label(x), column_label(y),
                                     log=log, colour=result.labels[rows], total=int(chosen.sum()))
                for x, y, log in RELATIONSHIPS]
     figures += [histogram_bars(histogram(frame[c].to_numpy()[chosen], log=True),
