@@ -39,6 +39,7 @@ def _shell() -> html.Div:
         dcc.Location(id=ids.URL, refresh="callback-nav"),
         dcc.Store(id=ids.STATE),
         dcc.Store(id=ids.QUERY),
+        dcc.Store(id=ids.SELECTION),  # the map's lasso outline, kept across pages for exports
         dcc.Store(id=ids.NONCE, data=uuid.uuid4().hex),
         create_navbar(),
         html.Div(id=ids.NOTICE, className="container-xxl"),
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, manager=None) -> Dash:
         Runs background callbacks; :func:`background_manager` of the settings when omitted.
     """
     settings = settings or Settings.from_env()
-    store = Store(settings.cache_dir / "store")
+    store = Store(settings.cache_dir / "store", settings.plans_url)
     store.segmentation(store.demo_id, SegmentationConfig())  # the first page opens warm
     configure_store(store)
     app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder="../assets",

@@ -5,16 +5,20 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from core.campaign import Allocation, CampaignPlan, Projection
 from core.cleaning import CleaningReport
 from core.loading import CustomerData
 from core.profiling import SegmentProfile
+from core.schema import COLUMN_BY_NAME
 from core.summary import Kpis
 from dashapp import ids
+from dashapp.plan_form import CHANNEL_OPTIONS, FIELDS, form_values
 from dashapp.theme import segment_colour
 
 STABILITY_COLOURS = {"stable": "success", "fairly stable": "info", "unstable": "danger"}
 PAGES: tuple[tuple[str, str], ...] = (
-    ("/", "Overview"), ("/segments", "Segments"), ("/choose-k", "Choose k"), ("/data", "Data"),
+    ("/", "Overview"), ("/segments", "Segments"), ("/choose-k", "Choose k"),
+    ("/campaigns", "Campaigns"), ("/score", "Score"), ("/data", "Data"),
 )
 
 
@@ -133,3 +137,143 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool) -> html.Div:
         style={"borderTopColor": colour}),
         id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
         className="h-100", role="button", title="Click to highlight this segment everywhere")
+
+
+def _text_colour_on(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (``#RRGGBB``)."""
+    red, green, blue = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#FFFFFF"
+
+
+def create_number_field(column: str, low: float, high: float, step: float,
+                        hint: str) -> html.Label:
+    """A number input for one behavioural column, labelled from the data dictionary."""
+    spec = COLUMN_BY_NAME[column]
+    return html.Label([
+        html.Span(spec.label, className="small"),
+        dbc.Input(id={"type": ids.SCORE_FIELD, "column": column}, type="number", min=low,
+                  max=high, step=step, size="sm", placeholder=hint),
+    ], title=f"{spec.description} ({column})", className="d-block mb-2")
+
+
+def create_field_group(title: str, unit: str, fields: list) -> html.Fieldset:
+    """Related form fields under one heading that names their unit."""
+    return html.Fieldset([
+        html.Legend([title, html.Span(f" · {unit}", className="fw-normal text-muted small")],
+                    className="fs-6 fw-semibold mb-1"),
+        *fields,
+    ], className="mb-3")
+
+
+def create_model_description(title: str, source: str, details: str, in_use: bool) -> html.Div:
+    """Which model: where it comes from and its settings, marked when the page scores with it."""
+    return html.Div([
+        html.Div([html.Span(title, className="fw-semibold"),
+                  dbc.Badge("in use", color="primary", className="ms-2") if in_use else None]),
+        html.Div(source),
+        html.Div(details, className="small text-muted"),
+    ], className="mb-2")
+
+
+def create_segment_result(segment: int, name: str, description: str | None, distance: float,
+                          typical: float | None, model_source: str) -> html.Div:
+    """The segment found for one customer: number and name in its colour, meaning, distance."""
+    colour = segment_colour(segment)
+    typical_text = f" (its members are typically {typical:.2f} away)" if typical is not None \
+        else ""
+    return html.Div([
+        html.Div("This customer belongs to", className="small text-muted mb-1"),
+        html.Div(f"{segment} · {name}", className="fs-5 fw-semibold rounded px-2 py-1 mb-2",
+                 style={"backgroundColor": colour, "color": _text_colour_on(colour)}),
+        html.P(description, className="mb-2") if description else html.P(
+            "Descriptions come with the current segmentation; a model file carries segment "
+            "names only.", className="small text-muted mb-2"),
+        html.Div(f"Distance to the segment's centre: {distance:.2f}{typical_text}",
+                 className="small"),
+        html.Div(f"Model: {model_source}", className="small text-muted"),
+    ])
+
+
+def create_batch_summary(source: str, counts: list[tuple[int, str, int]],
+                         model_source: str) -> html.Div:
+    """Customers per segment for a scored file: number and name, count and share."""
+    total = sum(count for _, _, count in counts)
+    rows = [html.Tr([
+        html.Td([html.Span(className="c2c-swatch me-2",
+                           style={"backgroundColor": segment_colour(segment)}),
+                 f"{segment} · {name}"], className="d-flex align-items-center"),
+        html.Td(f"{count:,}", className="text-end"),
+        html.Td(f"{count / total:.1%}" if total else "–", className="text-end"),
+    ]) for segment, name, count in counts]
+    head = html.Thead(html.Tr([html.Th("Segment"), html.Th("Customers", className="text-end"),
+                               html.Th("Share", className="text-end")]))
+    return html.Div([
+        html.Div([html.Strong(source), f" · {total:,} customers scored"]),
+        html.Div(f"Model: {model_source}", className="small text-muted mb-2"),
+        dbc.Table([head, html.Tbody(rows)], size="sm", className="small mb-0"),
+    ])
+
+
+def create_plan_form(plan: CampaignPlan) -> dbc.Row:
+    """The editable fields of one segment's plan, filled with ``plan``."""
+    values = form_values(plan)
+
+    def field_input(field):
+        field_id = {"type": ids.PLAN_FIELD, "field": field.name}
+        if field.kind == "channel":
+            options = list(dict.fromkeys([*CHANNEL_OPTIONS, plan.channel]))
+            return dbc.Select(id=field_id, options=options, value=values[field.name])
+        kind = {"text": "text", "date": "date"}.get(field.kind, "number")
+        return dbc.Input(id=field_id, type=kind, value=values[field.name], debounce=True,
+                         min=0 if kind == "number" else None, step="any")
+
+    return dbc.Row([dbc.Col([dbc.Label(f.label, className="small fw-semibold mb-0"),
+                             field_input(f), dbc.FormText(f.help) if f.help else None],
+                            md=6, xl=4) for f in FIELDS], className="g-3")
+
+
+def create_projection(projection: Projection) -> dbc.Card:
+    """What the plan is expected to do, in numbers, with the measurement warning if any."""
+    roi = "—" if projection.roi is None else f"{projection.roi:.0%}"
+    mde = "—" if projection.mde is None else f"{100 * projection.mde:.2f} points"
+    figures = [
+        ("Audience", f"{projection.audience:,}"), ("Contacted", f"{projection.treated:,}"),
+        ("Control group", f"{projection.control:,}"),
+        ("Total cost", f"{projection.total_cost:,.0f}"),
+        ("Expected responders", f"{projection.expected_responders:,.0f}"),
+        ("Incremental revenue", f"{projection.incremental_revenue:,.0f}"), ("ROI", roi),
+        ("Smallest measurable uplift", mde),
+    ]
+    return dbc.Card(dbc.CardBody([
+        html.H6("Projection", className="card-title"),
+        html.Dl([part for title, value in figures
+                 for part in (html.Dt(title, className="col-7 fw-normal text-muted"),
+                              html.Dd(value, className="col-5 text-end fw-semibold mb-1"))],
+                className="row mb-2 small"),
+        html.Div("Capped by the budget.", className="small text-muted")
+        if projection.capped_by_budget else None,
+        dbc.Alert(projection.warning, color="warning", className="small py-2 mb-0")
+        if projection.warning else dbc.Alert("The control group can measure the expected "
+                                             "uplift.", color="success",
+                                             className="small py-2 mb-0"),
+    ]), className="h-100")
+
+
+def create_allocation_table(allocation: Allocation, names: list[str]) -> dbc.Table:
+    """Who gets how much of the portfolio budget, and why."""
+    head = html.Thead(html.Tr([html.Th(h) for h in (
+        "Segment", "Plan", "ROI", "Can contact", "Funded", "Spend", "Incremental revenue",
+        "Why")]))
+    body = [html.Tr([
+        html.Td(f"{line.segment} · {names[line.segment - 1]}"), html.Td(line.plan_name),
+        html.Td("—" if line.roi is None else f"{line.roi:.0%}"), html.Td(f"{line.available:,}"),
+        html.Td(f"{line.funded:,}"), html.Td(f"{line.spent:,.0f}"),
+        html.Td(f"{line.incremental_revenue:,.0f}"), html.Td(line.reason, className="small"),
+    ]) for line in sorted(allocation.lines, key=lambda line: line.segment)]
+    total = html.Tr([html.Th("Total"), html.Td(), html.Th(
+        "—" if allocation.roi is None else f"{allocation.roi:.0%}"), html.Td(),
+        html.Td(), html.Th(f"{allocation.spent:,.0f}"),
+        html.Th(f"{allocation.incremental_revenue:,.0f}"),
+        html.Td(f"{allocation.remaining:,.0f} left unspent", className="small")])
+    return dbc.Table([head, html.Tbody([*body, total])], size="sm", hover=True,
+                     className="small")

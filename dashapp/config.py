@@ -21,13 +21,16 @@ class Settings:
     cache_dir: Path
     upload_max_bytes: int
     redis_url: str | None
+    plans_url: str | None = None  # SQLAlchemy URL; None: plans.db in the cache directory
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from ``SECRET_KEY``, ``C2C_CACHE_DIR``, ``C2C_UPLOAD_MAX_MB``, ``REDIS_URL``."""
+        """Settings from ``SECRET_KEY``, ``C2C_CACHE_DIR``, ``C2C_UPLOAD_MAX_MB``, ``REDIS_URL``,
+        ``DATABASE_URL`` (campaign plans; default: a SQLite file in the cache directory)."""
         return cls(
             secret_key=os.environ.get("SECRET_KEY") or None,
             cache_dir=Path(os.environ.get("C2C_CACHE_DIR", ".cache/c2c")).resolve(),
             upload_max_bytes=int(float(os.environ.get("C2C_UPLOAD_MAX_MB", "50")) * MB),
             redis_url=os.environ.get("REDIS_URL") or None,
+            plans_url=os.environ.get("DATABASE_URL") or None,
         )

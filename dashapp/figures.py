@@ -437,3 +437,27 @@ def empty_figure(message: str) -> go.Figure:
                    annotations=[{"text": message, "xref": "paper", "yref": "paper", "x": 0.5,
                                  "y": 0.5, "showarrow": False,
                                  "font": {"size": 14, "color": MUTED_TEXT}}])
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+def portfolio_figure(lines: Sequence[Any], names: Sequence[str]) -> go.Figure:
+    """Expected ROI and spend per segment's plan, from :func:`core.campaign.allocate` lines."""
+    ordered = sorted(lines, key=lambda line: line.segment)
+    labels = [segment_label(line.segment, names[line.segment - 1]) for line in ordered]
+    colours = [segment_colour(line.segment) for line in ordered]
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.28,
+                           subplot_titles=("Expected ROI of each plan", "Budget allocated"))
+    figure.add_bar(x=[line.roi or 0.0 for line in ordered], y=labels, orientation="h",
+                   marker_color=colours, hovertemplate="%{y}: ROI %{x:.0%}<extra></extra>",
+                   row=1, col=1)
+    figure.add_bar(x=[line.spent for line in ordered], y=labels, orientation="h",
+                   marker_color=colours, hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
+                   row=1, col=2)
+    figure.update_layout(template=BASE_TEMPLATE, showlegend=False)
+    figure.update_xaxes(tickformat=".0%", row=1, col=1)
+    figure.update_xaxes(tickformat=",.0f", row=1, col=2)
+    figure.update_yaxes(autorange="reversed", title=None)
+    figure.update_yaxes(showticklabels=False, row=1, col=2)
+    figure.update_annotations(font_size=13)
+    return figure

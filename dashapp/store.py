@@ -13,12 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import diskcache
+import numpy as np
 
 from core.clustering import K_MIN
 from core.demo import DEMO_PATH
 from core.loading import CustomerData, load_customers
 from core.pipeline import PreparedData, Segmentation, SegmentationConfig, prepare, segment_prepared
-from core.projection import MapProjection, project
+from core.plans import PlanStore, default_url, normalise_url
+from core.projection import MapProjection, inside_box, inside_polygon, project
 from core.stability import StabilityResult, assess_stability
 from core.sweep import SweepResult
 from dashapp.state import ViewState, parse_state
@@ -40,10 +42,13 @@ class Store:
     ----------
     directory : Path
         The diskcache directory; every gunicorn worker must use the same one.
+    plans_url : str, optional
+        Database of campaign plans (SQLAlchemy URL); default: ``plans.db`` in ``directory``.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, plans_url: str | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.plans = PlanStore(normalise_url(plans_url) if plans_url else default_url(directory))
         self.cache = diskcache.Cache(str(directory), size_limit=STORE_BYTES)
         self._forget_locks()
         os.register_at_fork(after_in_child=self._forget_locks)
@@ -144,6 +149,18 @@ class Store:
             view = replace(view, data=self.demo_id)
         return view
 
+    def selection_mask(self, view: ViewState, selection: dict | None) -> np.ndarray | None:
+        """The customers inside a lasso or box drawn on the current map; None if there is none.
+
+        A selection drawn on another map (other data, features, scaling or PCA) is ignored.
+        """
+        if not selection or selection.get("map") != map_key(view):
+            return None
+        coords = self.projection(view.data, view.config).coords
+        if "lasso" in selection:
+            return inside_polygon(coords, selection["lasso"]["x"], selection["lasso"]["y"])
+        return inside_box(coords, selection["box"]["x"], selection["box"]["y"])
+
     def sweep(self, data_id: str, config: SegmentationConfig) -> SweepResult | None:
         """A finished k sweep for these settings, if one was stored."""
         return self.cache.get(("sweep", data_id, replace(config, k=0)))
@@ -151,6 +168,12 @@ class Store:
     def keep_sweep(self, data_id: str, config: SegmentationConfig, result: SweepResult) -> None:
         """Store a finished k sweep so returning to the page shows it."""
         self.cache.set(("sweep", data_id, replace(config, k=0)), result)
+
+
+def map_key(view: ViewState) -> list:
+    """What the PCA map's points depend on: data set, features, scaling and PCA."""
+    c = view.config
+    return [view.data, repr(c.features), c.scaling, c.pca]
 
 
 _STORE: Store | None = None

@@ -16,7 +16,7 @@ from core.pipeline import SegmentationConfig
 from core.sweep import sweep_k
 from dashapp.app import follow_state, state_from_url
 from dashapp.state import ViewState, parse_query, parse_state
-from dashapp.store import Store, get_store
+from dashapp.store import Store, get_store, map_key
 from dashapp.uploads import load_upload
 from tests.conftest import UPLOAD_LIMIT
 
@@ -132,7 +132,8 @@ def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
 def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state):
     store = get_store()
     coords = store.projection(store.demo_id, SegmentationConfig()).coords
-    box = {"box": {"x": [float(coords[:, 0].min()), 0.0], "y": [-10.0, 10.0]}}
+    drawn_on = map_key(store.active(demo_state))
+    box = {"box": {"x": [float(coords[:, 0].min()), 0.0], "y": [-10.0, 10.0]}, "map": drawn_on}
     expected = int((coords[:, 0] <= 0).sum())
     assert f"Selected on the map: {expected:,} customers" in text_of(
         pages.segments.show_kpis(demo_state, box, None))
@@ -140,8 +141,10 @@ def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state
         == "Selection"
     heatmap = pages.segments.draw_heatmap(demo_state, box, None)
     assert heatmap.data[0].y[0] == "Selection"
-    lasso = {"lasso": {"x": [-100, 0, 0, -100], "y": [-100, -100, 100, 100]}}
+    lasso = {"lasso": {"x": [-100, 0, 0, -100], "y": [-100, -100, 100, 100]}, "map": drawn_on}
     assert f"{expected:,} customers" in text_of(pages.segments.show_kpis(demo_state, lasso, None))
+    other_map = {**lasso, "map": map_key(store.active({**demo_state, "features": "behaviour"}))}
+    assert "All customers" in text_of(pages.segments.show_kpis(demo_state, other_map, None))
 
 
 def in_callback(function, *args, triggered: str = "view-state.data"):

@@ -16,7 +16,7 @@ from dashapp.store import get_store
 from dashapp.uploads import load_upload
 
 dash.register_page(__name__, path="/data", name="Data", title="Data · Clusters to Campaigns",
-                   order=3)
+                   order=5)
 
 ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet,.pq"
 

@@ -18,7 +18,6 @@ from core.clustering import ALGORITHMS, K_MAX, K_MIN
 from core.errors import C2CError
 from core.features import FEATURES, label
 from core.preprocessing import PRESETS
-from core.projection import inside_box, inside_polygon
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 from core.summary import box_stats, kpis, migration, selection_z_scores
 from dashapp import ids
@@ -38,7 +37,7 @@ from dashapp.figures import (
     segment_map,
 )
 from dashapp.state import PCA_COMPONENTS, ViewState, parse_state
-from dashapp.store import get_store
+from dashapp.store import get_store, map_key
 from dashapp.theme import highlighted_colours
 
 dash.register_page(__name__, path="/segments", name="Segments",
@@ -99,7 +98,6 @@ def layout(**query: str) -> html.Div:
     """Controls on the left; map, distribution, heatmap, migration and cards on the right."""
     view = parse_state(query)
     return html.Div([
-        dcc.Store(id=ids.SELECTION),
         dcc.Store(id=ids.MAP_KEY),
         dcc.Store(id=ids.PREVIOUS_K),
         dbc.Row([
@@ -187,7 +185,7 @@ def draw_map(state, drawn_key):
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
     names = [p.name for p in result.profiles]
-    key = [view.data, repr(view.config.features), view.config.scaling, view.config.pca]
+    key = map_key(view)
     note = (f"{result.k} segments · silhouette {result.metrics['silhouette']:.2f} "
             f"({ALGORITHM_LABELS[result.clusters.algorithm]})")
     if key == drawn_key:
@@ -222,25 +220,18 @@ def segment_filter(state, _clicks, highlight):
     return options, no_update if kept == (highlight or []) else kept
 
 
+# Only the outline of a lasso or box travels to the server, with the map it was drawn on.
 dash.clientside_callback(
-    """function (selected) {
+    """function (selected, mapKey) {
         if (!selected) { return null; }
-        if (selected.lassoPoints) { return {lasso: selected.lassoPoints}; }
-        if (selected.range) { return {box: selected.range}; }
+        if (selected.lassoPoints) { return {lasso: selected.lassoPoints, map: mapKey}; }
+        if (selected.range) { return {box: selected.range, map: mapKey}; }
         return null;
     }""",
     Output(ids.SELECTION, "data"),
     Input(ids.SEGMENT_MAP, "selectedData"),
+    State(ids.MAP_KEY, "data"),
 )
-
-
-def _selection_mask(selection: dict | None, coords: np.ndarray) -> np.ndarray | None:
-    """The customers inside the lasso or box drawn on the map (only its outline travels)."""
-    if not selection:
-        return None
-    if "lasso" in selection:
-        return inside_polygon(coords, selection["lasso"]["x"], selection["lasso"]["y"])
-    return inside_box(coords, selection["box"]["x"], selection["box"]["y"])
 
 
 def _scope(state, selection, highlight):
@@ -248,7 +239,7 @@ def _scope(state, selection, highlight):
     store = get_store()
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
-    mask = _selection_mask(selection, store.projection(view.data, view.config).coords)
+    mask = store.selection_mask(view, selection)
     return result, mask, highlight or []
 
 

@@ -1,0 +1,221 @@
+"""Score page: one customer, model.json download and upload, batch scoring; one browser test."""
+
+import base64
+import io
+import json
+from importlib import import_module
+
+import numpy as np
+import pandas as pd
+import pytest
+from dash import no_update
+
+from core.demo import generate_demo_data
+from core.model import SegmentModel
+from core.pipeline import SegmentationConfig
+from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
+from dashapp import ids
+from dashapp.store import get_store
+from tests.test_app_callbacks import data_url, text_of
+from tests.test_browser import TIMEOUT, wait_for
+
+FIELD_IDS = [{"type": ids.SCORE_FIELD, "column": c} for c in BEHAVIOUR_COLUMNS]
+
+
+@pytest.fixture
+def score(app):
+    """The page module as Dash imported it."""
+    return import_module("pages.score")
+
+
+@pytest.fixture
+def current(app):
+    """The demo data's segmentation with default settings (what ``demo_state`` shows)."""
+    store = get_store()
+    return store.segmentation(store.demo_id, SegmentationConfig())
+
+
+def form_values(row: pd.Series) -> list[float]:
+    return [float(row[c]) for c in BEHAVIOUR_COLUMNS]
+
+
+def model_upload(payload) -> str:
+    text = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return data_url(text, "application/json")
+
+
+def downloaded(result: dict) -> bytes:
+    return base64.b64decode(result["content"]) if result["base64"] else result["content"].encode()
+
+
+# --- one customer ---------------------------------------------------------------------------
+
+def test_form_is_every_column_once(score):
+    columns = [c for stack in score.FORM for _, _, group in stack for c in group]
+    assert sorted(columns) == sorted(BEHAVIOUR_COLUMNS)
+
+
+def test_form_finds_the_segment_the_model_predicts(score, current, demo_state):
+    frame = current.prepared.frame
+    for segment in range(1, current.k + 1):
+        row = int(np.flatnonzero(current.labels == segment)[0])
+        expected, _ = current.model.predict(frame.iloc[[row]])
+        result = score.find_segment(1, None, form_values(frame.iloc[row]), FIELD_IDS, demo_state)
+        name = current.profiles[expected[0] - 1].name
+        assert f"{expected[0]} · {name}" in text_of(result)
+        assert current.profiles[expected[0] - 1].description in text_of(result)
+
+
+def test_median_customer_prefills_and_scores(score, current, demo_state):
+    values = score.fill_median(demo_state, None, FIELD_IDS)
+    assert values[BEHAVIOUR_COLUMNS.index("TENURE")] == 12
+    result = text_of(score.find_segment(1, None, values, FIELD_IDS, demo_state))
+    assert any(f"· {p.name}" in result for p in current.profiles)
+    assert "Distance to the segment's centre" in result
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("BALANCE", None, "Balance: missing"),
+    ("CREDIT_LIMIT", "", "Credit limit: missing"),
+    ("CASH_ADVANCE", -5, "Cash advance: -5 is below 0"),
+    ("PURCHASES_FREQUENCY", 3, "Purchase frequency: 3 is above 1"),
+    ("PURCHASES_TRX", 2.5, "Purchase transactions: 2.5 is not a whole number"),
+    ("TENURE", 13, "Tenure: 13 is above 12"),
+    ("PAYMENTS", "lots", "Payments: 'lots' is not a number"),
+    ("PAYMENTS", "1e999", "Payments: '1e999' is not a number"),
+])
+def test_unusable_fields_are_named(score, current, demo_state, column, value, message):
+    values = form_values(current.prepared.frame.iloc[0])
+    values[BEHAVIOUR_COLUMNS.index(column)] = value
+    text = text_of(score.find_segment(1, None, values, FIELD_IDS, demo_state))
+    assert "Check these fields" in text and message in text
+
+
+def test_tampered_form_input_is_explained(score, demo_state):
+    text = text_of(score.find_segment(1, None, None, None, demo_state))
+    assert text.count("missing") == len(BEHAVIOUR_COLUMNS)
+    assert score.find_segment(None, None, [], [], demo_state) is no_update
+
+
+# --- model.json -----------------------------------------------------------------------------
+
+def test_model_download_round_trips(score, current, demo_state):
+    result = score.download_model(1, demo_state)
+    assert result["filename"] == "model_Demo-customers-synthetic_k4.json"
+    model = SegmentModel.from_json(downloaded(result))
+    frame = current.prepared.frame.iloc[:500]
+    pd.testing.assert_frame_equal(model.score(frame), current.model.score(frame))
+    assert score.download_model(None, demo_state) is no_update
+
+
+def _with(model: SegmentModel, **changes) -> dict:
+    return {**model.to_dict(), **changes}
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    (b"hello", "not valid JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+    ({"format": "something/else"}, "not a Clusters to Campaigns model file"),
+    ("version", "schema version 99 is not supported"),
+    ("columns", "FAVOURITE_COLOUR"),
+    ("centres", "'centres' has the wrong shape"),
+    (b"[" * 100_000, "nested too deeply"),
+])
+def test_bad_model_uploads_are_explained_and_change_nothing(score, current, payload, message):
+    model = current.model
+    if payload == "version":
+        payload = _with(model, schema_version=99)
+    elif payload == "columns":
+        features = model.to_dict()["feature_set"]
+        payload = _with(model, feature_set={
+            **features, "columns": [*features["columns"][:-1], "FAVOURITE_COLOUR"]})
+    elif payload == "centres":
+        payload = _with(model, centres=model.centres[:, :2].tolist())
+    stored, status = score.upload_model(model_upload(payload), "model.json")
+    assert stored is no_update
+    assert "model.json was not used" in text_of(status) and message in text_of(status)
+
+
+def test_damaged_upload_is_explained(score):
+    stored, status = score.upload_model("data:application/json;base64,@@", "model.json")
+    assert stored is no_update and "damaged" in text_of(status)
+
+
+def test_uploaded_model_scores_until_dropped(score, current, demo_state):
+    other = get_store().segmentation(get_store().demo_id, SegmentationConfig(k=5)).model
+    stored, status = score.upload_model(model_upload(other.to_json().encode()), "five.json")
+    assert "Scoring with five.json (5 segments)" in text_of(status)
+    info, reset_disabled = score.describe_model(demo_state, stored)
+    assert "Uploaded model" in text_of(info) and "5 segments" in text_of(info)
+    assert reset_disabled is False
+    row = current.prepared.frame.iloc[[7]]
+    expected, _ = other.predict(row)
+    result = text_of(score.find_segment(1, stored, form_values(row.iloc[0]), FIELD_IDS,
+                                        demo_state))
+    assert f"{expected[0]} · {other.names[expected[0] - 1]}" in result
+    assert "uploaded file five.json" in result
+    assert score.use_current_model(1) == (None, None)
+    info, reset_disabled = score.describe_model(demo_state, None)
+    assert "Uploaded model" not in text_of(info) and reset_disabled is True
+
+
+def test_tampered_model_store_falls_back_to_the_current_model(score, current, demo_state):
+    used = score.page_model(demo_state, {"name": "x.json", "json": '{"format": 1}'})
+    assert used.model is current.model and not used.uploaded
+
+
+# --- many customers -------------------------------------------------------------------------
+
+def test_batch_counts_sum_to_the_rows_and_the_csv_matches(app, score, current, demo_state):
+    customers = generate_demo_data(300, seed=5)
+    customers.loc[0, ID_COLUMN] = "=HYPERLINK(\"http://x\")"
+    with app.server.app_context():
+        batch, status = score.upload_batch(data_url(customers.to_csv(index=False).encode()),
+                                           "new.csv")
+    assert status is None
+    summary, disabled = score.summarise_batch(batch, None, demo_state)
+    assert "300 customers scored" in text_of(summary) and disabled is False
+    scored, used, _ = score.score_batch(batch, demo_state, None)
+    counts = score.segment_counts(scored, used.model)
+    assert sum(c for *_, c in counts) == 300 and len(counts) == current.k
+    for segment, name, count in counts:
+        assert f"{segment} · {name}" in text_of(summary) and f"{count:,}" in text_of(summary)
+    result = score.download_scored(1, batch, None, demo_state)
+    assert result["filename"] == "scored_new_k4.csv"
+    written = pd.read_csv(io.BytesIO(downloaded(result)), encoding="utf-8-sig",
+                          dtype={ID_COLUMN: str})
+    assert list(written.columns) == [ID_COLUMN, "segment", "segment_name", "distance_to_centre"]
+    assert written[ID_COLUMN].iloc[0].startswith("'=")
+    assert (written[ID_COLUMN].iloc[1:] == customers[ID_COLUMN].iloc[1:].to_numpy()).all()
+    expected = current.model.score(get_store().data(batch["data"]).frame)
+    assert (written["segment"] == expected["segment"]).all()
+    np.testing.assert_allclose(written["distance_to_centre"], expected["distance_to_centre"])
+
+
+def test_bad_batch_file_shows_the_loaders_message(app, score, demo_state):
+    broken = generate_demo_data(20, seed=1).drop(columns="CREDIT_LIMIT")
+    with app.server.app_context():
+        batch, status = score.upload_batch(data_url(broken.to_csv(index=False).encode()),
+                                           "broken.csv")
+    assert batch is no_update
+    assert "broken.csv was not scored" in text_of(status) and "CREDIT_LIMIT" in text_of(status)
+    gone, disabled = score.summarise_batch({"data": "expired"}, None, demo_state)
+    assert "no longer on the server" in text_of(gone) and disabled is True
+    assert score.download_scored(1, {"data": "expired"}, None, demo_state) is no_update
+
+
+# --- in the browser -------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_find_segment_for_the_median_customer(dash_duo, app, current):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/score")
+    wait_for(dash_duo, lambda: all(field.get_attribute("value") for field in
+                                   dash_duo.find_elements("input[type=number]")),
+             "the form pre-filled with the median customer")
+    dash_duo.find_element(f"#{ids.SCORE_FIND}").click()
+    dash_duo.wait_for_contains_text(f"#{ids.SCORE_RESULT}", "This customer belongs to",
+                                    timeout=TIMEOUT)
+    result = dash_duo.find_element(f"#{ids.SCORE_RESULT}").text
+    assert any(profile.name in result for profile in current.profiles)
+    print(dash_duo.get_logs()); assert dash_duo.get_logs() == []
