@@ -13,8 +13,8 @@ cell is a formula (or an error code such as ``#N/A``). Parquet is not read by sp
 keeps every value exactly.
 
 Writers stream: CSV and Parquet in chunks of :data:`CHUNK_ROWS` rows, XLSX through openpyxl's
-write-only mode (rows go to a temporary file, text as inline strings), so an export never holds
-more than one extra chunk of the member list in memory.
+write-only mode (rows go to a temporary file, text as inline strings), so besides the member list
+an export holds at most one neutralised chunk in memory.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -36,12 +36,14 @@ import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from core.errors import ConfigError
 from core.features import FEATURE_BY_NAME, STYLE_BY_NAME
 from core.pipeline import Segmentation
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 __all__ = ["EXPORT_ROW_LIMIT_XLSX", "FORMATS", "export_bytes", "export_filename",
            "exportable_attributes", "member_list", "neutralise", "neutralise_frame",

@@ -176,7 +176,8 @@ def create_model_description(title: str, source: str, details: str, in_use: bool
 
 
 def create_segment_result(segment: int, name: str, description: str | None, distance: float,
-                          typical: float | None, model_source: str) -> html.Div:
+                          typical: float | None, model_source: str,
+                          notes: list[str]) -> html.Div:
     """The segment found for one customer: number and name in its colour, meaning, distance."""
     colour = segment_colour(segment)
     typical_text = f" (its members are typically {typical:.2f} away)" if typical is not None \
@@ -185,12 +186,14 @@ def create_segment_result(segment: int, name: str, description: str | None, dist
         html.Div("This customer belongs to", className="small text-muted mb-1"),
         html.Div(f"{segment} · {name}", className="fs-5 fw-semibold rounded px-2 py-1 mb-2",
                  style={"backgroundColor": colour, "color": _text_colour_on(colour)}),
-        html.P(description, className="mb-2") if description else html.P(
-            "Descriptions come with the current segmentation; a model file carries segment "
-            "names only.", className="small text-muted mb-2"),
+        html.P(description or "Descriptions come with the current segmentation; a model file "
+               "carries segment names only.",
+               className="small mb-2" + ("" if description else " text-muted")),
         html.Div(f"Distance to the segment's centre: {distance:.2f}{typical_text}",
                  className="small"),
         html.Div(f"Model: {model_source}", className="small text-muted"),
+        *[dbc.Alert(note, color="warning", className="small py-1 px-2 mt-2 mb-0")
+          for note in notes],
     ])
 
 
@@ -199,9 +202,9 @@ def create_batch_summary(source: str, counts: list[tuple[int, str, int]],
     """Customers per segment for a scored file: number and name, count and share."""
     total = sum(count for _, _, count in counts)
     rows = [html.Tr([
-        html.Td([html.Span(className="c2c-swatch me-2",
+        html.Td([html.Span(className="c2c-swatch me-2 align-middle",
                            style={"backgroundColor": segment_colour(segment)}),
-                 f"{segment} · {name}"], className="d-flex align-items-center"),
+                 f"{segment} · {name}"]),
         html.Td(f"{count:,}", className="text-end"),
         html.Td(f"{count / total:.1%}" if total else "–", className="text-end"),
     ]) for segment, name, count in counts]

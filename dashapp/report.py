@@ -107,6 +107,7 @@ class _Figures:
         self.count = 0
 
     def html(self, figure: go.Figure, *, tall: bool = False) -> str:
+        """``figure`` as a chart ``<div>`` drawn by the page's plotly.js."""
         self.count += 1
         snippet = pio.to_html(figure, full_html=False, include_plotlyjs=False,
                               config=FIGURE_CONFIG, div_id=f"figure-{self.count}")
@@ -123,7 +124,7 @@ def _data_section(data: CustomerData, segmentation: Segmentation) -> str:
         ("Source", data.source),
         ("Customers", f"{len(data):,}"),
         ("Extra columns kept", ", ".join(data.attributes) or "none"),
-        ("Algorithm", segmentation.clusters.algorithm),
+        ("Algorithm", segmentation.clusters.algorithm + _noise_note(segmentation.clusters.n_noise)),
         ("Feature set", f"{feature_set.name}: {feature_set.description}"),
         ("Features", ", ".join(label(c) for c in feature_set.columns)),
         ("Scaling", config.scaling + (f", PCA {config.pca}" if config.pca is not None else "")),
@@ -140,6 +141,13 @@ def _data_section(data: CustomerData, segmentation: Segmentation) -> str:
         _list(segmentation.prepared.cleaning.lines(),
               empty="Nothing needed filling or fixing."),
     ])
+
+
+def _noise_note(n_noise: int) -> str:
+    """What happened to the customers hdbscan called noise, if any."""
+    if not n_noise:
+        return ""
+    return f" ({n_noise:,} customers it called noise were put in the nearest segment)"
 
 
 def _k_section(segmentation: Segmentation, sweep: SweepResult | None,
@@ -237,7 +245,7 @@ def _segment_block(profile: SegmentProfile, verdict: str) -> str:
 
 def _plans_section(plans: Sequence[tuple[CampaignPlan, Projection]],
                    profiles: Sequence[SegmentProfile]) -> str:
-    """The campaign plans and their projections, one row per plan in each table."""
+    """The campaign plans, their projections (one row per plan) and why some cannot measure."""
     if not plans:
         return "<h2>Campaign plans</h2>\n<p class='muted'>No campaign has been planned yet.</p>"
     names = {p.segment: p.name for p in profiles}
@@ -245,19 +253,23 @@ def _plans_section(plans: Sequence[tuple[CampaignPlan, Projection]],
              plan.objective, plan.offer, plan.channel, _number(plan.holdout_share, ".0%"),
              _number(plan.budget_cap, ",.0f"), str(plan.start),
              _number(plan.duration_days, ",.0f")) for plan, _ in plans]
-    numbers = [(plan.name, _number(p.audience, ",.0f"), _number(p.treated, ",.0f"),
+    numbers = [(plan.name, plan.segment, _number(p.audience, ",.0f"),
+                _number(p.treated, ",.0f") + (" (budget cap)" if p.capped_by_budget else ""),
                 _number(p.control, ",.0f"), _number(p.total_cost, ",.0f"),
                 _number(p.expected_responders, ",.0f"), _number(p.incremental_revenue, ",.0f"),
-                _number(p.roi, ".0%"), _points(p.mde), "yes" if p.capped_by_budget else "no",
-                "yes" if p.measurable else "no", p.warning or "") for plan, p in plans]
+                _number(p.roi, ".0%"), _points(p.mde), "yes" if p.measurable else "no")
+               for plan, p in plans]
+    warnings = [f"{plan.name} (segment {plan.segment}): {p.warning}"
+                for plan, p in plans if p.warning]
     return "\n".join([
         "<h2>Campaign plans</h2>",
         _table(("Plan", "Segment", "Objective", "Offer", "Channel", "Holdout", "Budget cap",
                 "Start", "Days"), what, numeric=(5, 6, 8)),
         "<h3>Projections</h3>",
-        _table(("Plan", "Audience", "Treated", "Control", "Total cost", "Expected responders",
-                "Incremental revenue", "ROI", "Minimum detectable uplift", "Budget cap reached",
-                "Measurable", "Warning"), numbers, numeric=(1, 2, 3, 4, 5, 6, 7, 8)),
+        _table(("Plan", "Segment", "Audience", "Treated", "Control", "Total cost",
+                "Expected responders", "Incremental revenue", "ROI", "Minimum detectable uplift",
+                "Measurable"), numbers, numeric=tuple(range(1, 10))),
+        _list(warnings, empty="Every plan can measure its expected uplift.", css="warning"),
     ])
 
 
@@ -279,12 +291,12 @@ def _cell(value: Any, numeric: bool) -> str:
     return f"<td{align}>{escape(str(value))}</td>"
 
 
-def _list(items: Sequence[str], *, empty: str, escaped: bool = False) -> str:
+def _list(items: Sequence[str], *, empty: str, escaped: bool = False, css: str = "") -> str:
     """A bullet list (items escaped unless ``escaped``), or ``empty`` in muted text."""
     if not items:
         return f"<p class='muted'>{escape(empty)}</p>"
-    return "<ul>" + "".join(f"<li>{item if escaped else escape(item)}</li>"
-                            for item in items) + "</ul>"
+    return (f"<ul class='{css}'>" + "".join(f"<li>{item if escaped else escape(item)}</li>"
+                                             for item in items) + "</ul>")
 
 
 def _points(share: float | None) -> str:

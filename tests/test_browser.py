@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
@@ -31,6 +34,12 @@ def cards(dash_duo) -> int:
 def legend_entries(dash_duo):
     return dash_duo.driver.execute_script(plot_js(
         ids.SEGMENT_MAP, "gd._fullData.slice(1).filter(t => t.visible === true).length"))
+
+
+def click(dash_duo, selector: str) -> None:
+    """Click an element wherever it is on the page (a DOM click, as from a mouse)."""
+    element = dash_duo.wait_for_element(selector, timeout=TIMEOUT)
+    dash_duo.driver.execute_script("arguments[0].click();", element)
 
 
 def click_slider_mark(dash_duo, slider_id: str, value: int) -> None:
@@ -155,4 +164,44 @@ def test_bad_upload_keeps_the_data_and_a_good_one_replaces_it(dash_duo, app, tmp
     dash_duo.find_element("a[href^='/segments']").click()
     wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
         plot_js(ids.SEGMENT_MAP, "gd._fullData[0].x.length")) == 500, "500 points on the map")
+    assert dash_duo.get_logs() == []
+
+
+def test_plan_a_campaign_reload_and_find_it_saved(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/campaigns")
+    tab = dash_duo.wait_for_element(f"#{ids.CAMPAIGN_TABS} .nav-item:nth-child(3) .nav-link",
+                                    timeout=TIMEOUT)
+    tab.click()
+    name = dash_duo.wait_for_element("input[id*='\"field\":\"name\"']", timeout=TIMEOUT)
+    name.clear()
+    name.send_keys("Browser test plan\t")
+    dash_duo.wait_for_contains_text(f"#{ids.PLAN_PROJECTION}", "ROI", timeout=TIMEOUT)
+    click(dash_duo, f"#{ids.PLAN_SAVE}")
+    dash_duo.wait_for_contains_text(f"#{ids.PLAN_STATUS}", "Browser test plan", timeout=TIMEOUT)
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_element(f"#{ids.CAMPAIGN_TABS} .nav-item:nth-child(3) .nav-link",
+                              timeout=TIMEOUT).click()
+    wait_for(dash_duo, lambda: dash_duo.find_element(
+        "input[id*='\"field\":\"name\"']").get_attribute("value") == "Browser test plan",
+        "the saved plan is back after a reload")
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_download_member_lists(dash_duo, app, fmt):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/campaigns")
+    click(dash_duo, f"#{ids.EXPORT_SCOPE} input[value='everyone']")
+    click(dash_duo, f"#{ids.EXPORT_FORMAT} input[value='{fmt}']")
+    click(dash_duo, f"#{ids.EXPORT_BUTTON}")
+    dash_duo.wait_for_contains_text(f"#{ids.EXPORT_STATUS}", "9,000 customers exported",
+                                    timeout=TIMEOUT)
+    name = dash_duo.find_element(f"#{ids.EXPORT_STATUS}").text.split(" to ")[1].rstrip(".")
+    path = Path(dash_duo.download_path) / name
+    wait_for(dash_duo, path.exists, f"{name} downloaded")
+    frame = {"csv": pd.read_csv, "xlsx": pd.read_excel, "parquet": pd.read_parquet}[fmt](path)
+    assert len(frame) == 9000 and frame["CUST_ID"].is_unique
+    assert list(frame.columns[:6]) == ["CUST_ID", "segment", "segment_name",
+                                       "distance_to_centre", "campaign_group", "plan_name"]
     assert dash_duo.get_logs() == []

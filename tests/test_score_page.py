@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dash import no_update
+from selenium.webdriver.common.action_chains import ActionChains
 
 from core.demo import generate_demo_data
 from core.model import SegmentModel
@@ -72,6 +73,15 @@ def test_median_customer_prefills_and_scores(score, current, demo_state):
     result = text_of(score.find_segment(1, None, values, FIELD_IDS, demo_state))
     assert any(f"· {p.name}" in result for p in current.profiles)
     assert "Distance to the segment's centre" in result
+
+
+def test_purchases_that_are_not_the_sum_of_their_parts_are_noted(score, current, demo_state):
+    values = score.fill_median(demo_state, None, FIELD_IDS)
+    assert "was scored as one-off" not in text_of(
+        score.find_segment(1, None, values, FIELD_IDS, demo_state))
+    values[BEHAVIOUR_COLUMNS.index("PURCHASES")] += 500
+    assert "was scored as one-off + installment purchases" in text_of(
+        score.find_segment(1, None, values, FIELD_IDS, demo_state))
 
 
 @pytest.mark.parametrize(("column", "value", "message"), [
@@ -213,9 +223,12 @@ def test_find_segment_for_the_median_customer(dash_duo, app, current):
     wait_for(dash_duo, lambda: all(field.get_attribute("value") for field in
                                    dash_duo.find_elements("input[type=number]")),
              "the form pre-filled with the median customer")
-    dash_duo.find_element(f"#{ids.SCORE_FIND}").click()
+    # The button sits below the fold of the 1400x1000 window: scroll it up before clicking.
+    button = dash_duo.find_element(f"#{ids.SCORE_FIND}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", button)
+    ActionChains(dash_duo.driver).move_to_element(button).click().perform()
     dash_duo.wait_for_contains_text(f"#{ids.SCORE_RESULT}", "This customer belongs to",
                                     timeout=TIMEOUT)
     result = dash_duo.find_element(f"#{ids.SCORE_RESULT}").text
     assert any(profile.name in result for profile in current.profiles)
-    print(dash_duo.get_logs()); assert dash_duo.get_logs() == []
+    assert dash_duo.get_logs() == []

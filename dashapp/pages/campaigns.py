@@ -49,7 +49,7 @@ def layout(**_query: str) -> html.Div:
         html.Div(id=ids.PORTFOLIO_PANEL, className="py-3", children=[
             dbc.Row([dbc.Col(dbc.Label("Total budget"), md="auto"),
                      dbc.Col(dbc.Input(id=ids.PORTFOLIO_BUDGET, type="number", min=0,
-                                       value=50_000, debounce=True), md=3)],
+                                       value=1_000, debounce=True), md=3)],
                     className="g-2 align-items-center mb-3"),
             dcc.Loading(html.Div(id=ids.PORTFOLIO_VIEW), delay_show=300),
         ]),

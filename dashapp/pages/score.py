@@ -46,6 +46,7 @@ ALGORITHM_NAMES = {"kmeans": "K-means", "minibatch": "Mini-batch k-means",
                    "gmm": "Gaussian mixture", "agglomerative": "Agglomerative (Ward)",
                    "hdbscan": "HDBSCAN", "birch": "BIRCH"}
 SCORABLE_COLUMNS = frozenset(BEHAVIOUR_COLUMNS) | frozenset(FEATURE_BY_NAME)
+MAX_FEATURES_NAMED = 6
 
 
 class FieldRange(NamedTuple):
@@ -96,11 +97,29 @@ def _upload(upload_id: str, accept: str, max_size: int, title: str, note: str) -
                                          html.Div(note, className="small text-muted")]))
 
 
-def layout(**_query: str) -> html.Div:
-    """The form and its result, the model card, and the file upload with its summary."""
+def _model_card() -> dbc.Card:
+    buttons = [
+        dbc.Button("Download current model (.json)", id=ids.SCORE_MODEL_SAVE, color="secondary",
+                   outline=True, size="sm", className="d-block mb-2",
+                   title="The current segmentation's model, to score with later"),
+        dbc.Button("Use the current model again", id=ids.SCORE_MODEL_RESET, color="secondary",
+                   outline=True, size="sm", className="d-block", disabled=True),
+        dcc.Download(id=ids.SCORE_MODEL_DOWNLOAD),
+    ]
+    upload = [_upload(ids.SCORE_MODEL_UPLOAD, ".json,application/json", MODEL_MAX_BYTES,
+                      "Score with another model", "Drop a model.json saved from this app"),
+              html.Div(id=ids.SCORE_MODEL_STATUS, className="mt-2")]
+    return dbc.Card([
+        dbc.CardHeader("Model used for scoring", className="fw-semibold"),
+        dbc.CardBody(dbc.Row([dbc.Col(html.Div(id=ids.SCORE_MODEL_INFO), lg=5),
+                              dbc.Col(buttons, lg=3), dbc.Col(upload, lg=4)], className="g-3")),
+    ], className="mb-3")
+
+
+def _one_customer_card() -> dbc.Card:
     form = dbc.Row([dbc.Col([create_field_group(title, unit, [_field(c) for c in columns])
                              for title, unit, columns in stack], md=4) for stack in FORM])
-    one = dbc.Card([
+    return dbc.Card([
         dbc.CardHeader("One customer", className="fw-semibold"),
         dbc.CardBody([
             html.P("Six months of card behaviour, pre-filled with the median customer of the "
@@ -111,55 +130,46 @@ def layout(**_query: str) -> html.Div:
                        outline=True),
         ]),
     ], className="h-100")
-    result = dbc.Card([
+
+
+def _result_card() -> dbc.Card:
+    placeholder = html.P("Press “Find segment” to see where this customer belongs.",
+                         className="text-muted mb-0")
+    return dbc.Card([
         dbc.CardHeader("Segment found", className="fw-semibold"),
-        dbc.CardBody(dcc.Loading(html.Div(
-            html.P("Press “Find segment” to see where this customer belongs.",
-                   className="text-muted mb-0"), id=ids.SCORE_RESULT), delay_show=300)),
-    ], className="mb-3")
-    model = dbc.Card([
-        dbc.CardHeader("Model", className="fw-semibold"),
-        dbc.CardBody([
-            html.Div(id=ids.SCORE_MODEL_INFO),
-            dbc.Button("Download model.json", id=ids.SCORE_MODEL_SAVE, color="secondary",
-                       outline=True, size="sm", className="me-2 mb-2",
-                       title="The current segmentation's model, to score with later"),
-            dbc.Button("Use the current segmentation's model", id=ids.SCORE_MODEL_RESET,
-                       color="secondary", outline=True, size="sm", className="mb-2",
-                       disabled=True),
-            dcc.Download(id=ids.SCORE_MODEL_DOWNLOAD),
-            _upload(ids.SCORE_MODEL_UPLOAD, ".json,application/json", MODEL_MAX_BYTES,
-                    "Score with another model", "Drop a model.json saved from this app"),
-            html.Div(id=ids.SCORE_MODEL_STATUS, className="mt-2"),
-        ]),
-    ])
+        dbc.CardBody(dcc.Loading(html.Div(placeholder, id=ids.SCORE_RESULT), delay_show=300)),
+    ], className="h-100")
+
+
+def _many_customers_card() -> dbc.Card:
     limit_mb = _limit_bytes() / 2 ** 20
-    many = dbc.Card([
+    upload = [_upload(ids.SCORE_BATCH_UPLOAD, ACCEPT, _limit_bytes(),
+                      "Drop a customer file here, or click to choose one",
+                      f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · CC GENERAL "
+                      "columns, as on the Data page"),
+              dcc.Loading(html.Div(id=ids.SCORE_BATCH_STATUS, className="mt-2"))]
+    summary = [html.Div(html.P("Upload a file to see how many of its customers fall in each "
+                               "segment.", className="text-muted"), id=ids.SCORE_BATCH_SUMMARY),
+               dbc.Button("Download scored file (CSV)", id=ids.SCORE_BATCH_SAVE, color="primary",
+                          size="sm", className="mt-2", disabled=True),
+               dcc.Download(id=ids.SCORE_BATCH_DOWNLOAD)]
+    return dbc.Card([
         dbc.CardHeader("Many customers", className="fw-semibold"),
-        dbc.CardBody(dbc.Row([
-            dbc.Col([
-                _upload(ids.SCORE_BATCH_UPLOAD, ACCEPT, _limit_bytes(),
-                        "Drop a customer file here, or click to choose one",
-                        f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · CC GENERAL "
-                        "columns, as on the Data page"),
-                dcc.Loading(html.Div(id=ids.SCORE_BATCH_STATUS, className="mt-2")),
-            ], lg=5),
-            dbc.Col([
-                html.Div(html.P("Upload a file to see how many of its customers fall in each "
-                                "segment.", className="text-muted"), id=ids.SCORE_BATCH_SUMMARY),
-                dbc.Button("Download scored file (CSV)", id=ids.SCORE_BATCH_SAVE,
-                           color="primary", size="sm", className="mt-2", disabled=True),
-                dcc.Download(id=ids.SCORE_BATCH_DOWNLOAD),
-            ], lg=7),
-        ], className="g-4")),
+        dbc.CardBody(dbc.Row([dbc.Col(upload, lg=5), dbc.Col(summary, lg=7)], className="g-4")),
     ])
+
+
+def layout(**_query: str) -> html.Div:
+    """The model card, the form beside its result, and the file upload with its summary."""
     return html.Div([
         dcc.Store(id=ids.SCORE_MODEL), dcc.Store(id=ids.SCORE_BATCH),
         html.H2("Score new customers"),
         html.P("Find the segment of one customer or of a whole file, with the current "
                "segmentation's model or a model.json saved earlier.", className="text-muted"),
-        dbc.Row([dbc.Col(one, xl=8), dbc.Col([result, model], xl=4)], className="g-3 mb-3"),
-        many,
+        _model_card(),
+        dbc.Row([dbc.Col(_one_customer_card(), xl=8), dbc.Col(_result_card(), xl=4)],
+                className="g-3 mb-3"),
+        _many_customers_card(),
     ])
 
 
@@ -241,11 +251,14 @@ def page_model(state: dict | None, uploaded: dict | None) -> PageModel:
 
 
 def model_details(model: SegmentModel) -> str:
-    """``4 segments · K-means · seed features: Purchase frequency, …``."""
+    """``4 segments · K-means · seed features: Purchase frequency, …`` (at most six named)."""
     algorithm = str(model.config.get("algorithm", "unknown algorithm"))
     features = model.preprocessor.feature_set
+    names = [label(c) for c in features.columns]
+    if len(names) > MAX_FEATURES_NAMED:
+        names = [*names[:MAX_FEATURES_NAMED - 1], f"and {len(names) - MAX_FEATURES_NAMED + 1} more"]
     return (f"{model.k} segments · {ALGORITHM_NAMES.get(algorithm, algorithm)} · "
-            f"{features.name} features: {', '.join(label(c) for c in features.columns)}")
+            f"{features.name} features: {', '.join(names)}")
 
 
 def _slug(name: str) -> str:
@@ -313,11 +326,16 @@ def use_current_model(clicks: int | None):
 # --- one customer ---------------------------------------------------------------------------
 
 def median_customer(segmentation: Segmentation) -> dict[str, float]:
-    """The median of every behavioural column, rounded as the form's fields step."""
+    """The median of every behavioural column, rounded as the form's fields step.
+
+    Purchases is the sum of the two medians it splits into, as cleaning would make it.
+    """
     medians = segmentation.prepared.frame[list(BEHAVIOUR_COLUMNS)].median()
-    return {column: round(float(medians[column]),
-                          0 if RANGES[COLUMN_BY_NAME[column].kind].whole else 2)
-            for column in BEHAVIOUR_COLUMNS}
+    values = {column: round(float(medians[column]),
+                            0 if RANGES[COLUMN_BY_NAME[column].kind].whole else 2)
+              for column in BEHAVIOUR_COLUMNS}
+    values["PURCHASES"] = round(values["ONEOFF_PURCHASES"] + values["INSTALLMENTS_PURCHASES"], 2)
+    return values
 
 
 def _number(value: object) -> float | None:
@@ -360,15 +378,27 @@ def read_form(values: Sequence | None, field_ids: Sequence | None) -> pd.DataFra
     return pd.DataFrame([{ID_COLUMN: "form", **{c: float(given[c]) for c in BEHAVIOUR_COLUMNS}}])
 
 
-def segment_result(used: PageModel, segment: int, distance: float) -> html.Div:
-    """The result card for one scored customer; the current segmentation adds its description."""
-    name = used.model.names[segment - 1]
+def form_notes(customer: pd.DataFrame) -> list[str]:
+    """What cleaning changes in the form's customer before it is scored."""
+    row = customer.iloc[0]
+    parts = row["ONEOFF_PURCHASES"] + row["INSTALLMENTS_PURCHASES"]
+    if math.isclose(row["PURCHASES"], parts):
+        return []
+    return [f"Purchases ({row['PURCHASES']:,.2f}) was scored as one-off + installment "
+            f"purchases ({parts:,.2f}), as cleaning does for every customer."]
+
+
+def segment_result(used: PageModel, customer: pd.DataFrame) -> html.Div:
+    """The result card for one customer; the current segmentation adds description and spread."""
+    labels, distances = used.model.predict(customer)
+    segment, distance = int(labels[0]), float(distances[0])
+    name, notes = used.model.names[segment - 1], form_notes(customer)
     if used.uploaded:
-        return create_segment_result(segment, name, None, distance, None, used.title)
+        return create_segment_result(segment, name, None, distance, None, used.title, notes)
     current = used.current
     typical = float(np.median(current.clusters.distances[current.labels == segment]))
     return create_segment_result(segment, name, current.profiles[segment - 1].description,
-                                 distance, typical, used.title)
+                                 distance, typical, used.title, notes)
 
 
 @callback(Output({"type": ids.SCORE_FIELD, "column": ALL}, "value"),
@@ -393,14 +423,11 @@ def find_segment(clicks: int | None, uploaded: dict | None, values: list, field_
     if not clicks:
         return no_update
     try:
-        customer = read_form(values, field_ids)
-        used = page_model(state, uploaded)
-        labels, distances = used.model.predict(customer)
+        return segment_result(page_model(state, uploaded), read_form(values, field_ids))
     except DataValidationError as error:
         return create_problem_alert("Check these fields:", error.problems)
     except ModelFileError as error:
         return create_problem_alert("This model cannot score the customer:", [str(error)])
-    return segment_result(used, int(labels[0]), float(distances[0]))
 
 
 # --- many customers -------------------------------------------------------------------------
