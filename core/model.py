@@ -103,7 +103,7 @@ class SegmentModel:
         """Read a model written by :meth:`to_json`; raises ModelFileError when it is not one."""
         try:
             payload = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ModelFileError(f"the model file is not valid JSON ({exc})") from None
         return _model_from_dict(payload)
 

@@ -15,6 +15,9 @@ from dashapp import ids
 from dashapp.plan_form import CHANNEL_OPTIONS, FIELDS, form_values
 from dashapp.theme import segment_colour
 
+ALGORITHM_LABELS = {"kmeans": "K-means", "minibatch": "Mini-batch k-means",
+                    "gmm": "Gaussian mixture", "agglomerative": "Agglomerative (Ward)",
+                    "hdbscan": "HDBSCAN", "birch": "BIRCH"}
 STABILITY_COLOURS = {"stable": "success", "fairly stable": "info", "unstable": "danger"}
 PAGES: tuple[tuple[str, str], ...] = (
     ("/", "Overview"), ("/segments", "Segments"), ("/choose-k", "Choose k"),

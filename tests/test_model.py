@@ -63,7 +63,7 @@ def test_damaged_model_files_are_rejected_clearly(fitted, change, message):
         SegmentModel.from_json(_damaged(fitted.model.to_json(), change))
 
 
-@pytest.mark.parametrize("text", [b"", b"\x89PNG\r\n", "{not json", "[1, 2]"])
+@pytest.mark.parametrize("text", [b"", b"\x89PNG\r\n", "{not json", "[1, 2]", "[" * 100_000])
 def test_files_that_are_not_models(text):
     with pytest.raises(ModelFileError):
         SegmentModel.from_json(text)

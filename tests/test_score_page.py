@@ -129,7 +129,7 @@ def _with(model: SegmentModel, **changes) -> dict:
     ("version", "schema version 99 is not supported"),
     ("columns", "FAVOURITE_COLOUR"),
     ("centres", "'centres' has the wrong shape"),
-    (b"[" * 100_000, "nested too deeply"),
+    (b"[" * 100_000, "not valid JSON"),
 ])
 def test_bad_model_uploads_are_explained_and_change_nothing(score, current, payload, message):
     model = current.model

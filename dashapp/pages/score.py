@@ -26,6 +26,7 @@ from core.pipeline import Segmentation
 from core.schema import BEHAVIOUR_COLUMNS, COLUMN_BY_NAME, ID_COLUMN
 from dashapp import ids
 from dashapp.components import (
+    ALGORITHM_LABELS,
     create_batch_summary,
     create_field_group,
     create_model_description,
@@ -42,9 +43,6 @@ dash.register_page(__name__, path="/score", name="Score", title="Score · Cluste
 
 ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet,.pq"
 MODEL_MAX_BYTES = 1024 * 1024  # a 17-feature, 15-segment model with PCA is about 20 KB
-ALGORITHM_NAMES = {"kmeans": "K-means", "minibatch": "Mini-batch k-means",
-                   "gmm": "Gaussian mixture", "agglomerative": "Agglomerative (Ward)",
-                   "hdbscan": "HDBSCAN", "birch": "BIRCH"}
 SCORABLE_COLUMNS = frozenset(BEHAVIOUR_COLUMNS) | frozenset(FEATURE_BY_NAME)
 MAX_FEATURES_NAMED = 6
 
@@ -194,10 +192,7 @@ def read_model(text: object) -> SegmentModel:
     """A model file's text as a model this page can score with; ModelFileError says why not."""
     if not isinstance(text, str | bytes) or len(text) > MODEL_MAX_BYTES:
         raise ModelFileError(f"a model file is JSON text of at most {MODEL_MAX_BYTES // 1024} KB")
-    try:
-        model = SegmentModel.from_json(text)
-    except RecursionError:
-        raise ModelFileError("the model file is nested too deeply to be a model") from None
+    model = SegmentModel.from_json(text)
     columns = model.preprocessor.feature_set.columns
     if not isinstance(columns, tuple):
         raise ModelFileError("model field 'feature_set' must list its columns")
@@ -257,7 +252,7 @@ def model_details(model: SegmentModel) -> str:
     names = [label(c) for c in features.columns]
     if len(names) > MAX_FEATURES_NAMED:
         names = [*names[:MAX_FEATURES_NAMED - 1], f"and {len(names) - MAX_FEATURES_NAMED + 1} more"]
-    return (f"{model.k} segments · {ALGORITHM_NAMES.get(algorithm, algorithm)} · "
+    return (f"{model.k} segments · {ALGORITHM_LABELS.get(algorithm, algorithm)} · "
             f"{features.name} features: {', '.join(names)}")
 
 

@@ -22,6 +22,7 @@ from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 from core.summary import box_stats, kpis, migration, selection_z_scores
 from dashapp import ids
 from dashapp.components import (
+    ALGORITHM_LABELS,
     create_kpi_cards,
     create_problem_alert,
     create_segment_card,
@@ -43,9 +44,6 @@ from dashapp.theme import highlighted_colours
 dash.register_page(__name__, path="/segments", name="Segments",
                    title="Segments · Clusters to Campaigns", order=1)
 
-ALGORITHM_LABELS = {"kmeans": "K-means", "minibatch": "Mini-batch k-means",
-                    "gmm": "Gaussian mixture", "agglomerative": "Agglomerative (Ward)",
-                    "hdbscan": "HDBSCAN (finds its own k)", "birch": "BIRCH"}
 CUSTOM = "custom"
 HOVER_VALUES = ("BALANCE", "PURCHASES", "CASH_ADVANCE")
 HEATMAP_FEATURES = ("TOTAL_SPENDING", "PURCHASES_FREQUENCY", "ONEOFF_SHARE", "INSTALLMENT_SHARE",
@@ -73,7 +71,9 @@ def _controls(view: ViewState) -> dbc.Card:
                      options=[{"label": label(c), "value": c} for c in FEATURE_CHOICES]),
         dbc.Label("Algorithm", html_for=ids.ALGORITHM, className="fw-semibold mt-3"),
         dbc.Select(id=ids.ALGORITHM, value=config.algorithm,
-                   options=[{"label": ALGORITHM_LABELS[a], "value": a} for a in ALGORITHMS]),
+                   options=[{"label": ALGORITHM_LABELS[a] + (" (finds its own k)"
+                                                             if a == "hdbscan" else ""),
+                             "value": a} for a in ALGORITHMS]),
         dbc.Label("Scaling", className="fw-semibold mt-3"),
         dbc.RadioItems(id=ids.SCALING, value=config.scaling, inline=True,
                        options=[{"label": "Standard", "value": "standard"},
