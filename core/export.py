@@ -382,7 +382,7 @@ def export_filename(data_label: str, k: int, segments: Collection[int] | None, f
         are dropped (``Übersicht`` → ``Ubersicht``); the data set's part is at most 60 characters.
     """
     fmt = _checked_format(fmt)
-    parts = [_safe_label(data_label), f"k{operator.index(k)}"]
+    parts = [safe_label(data_label), f"k{operator.index(k)}"]
     if segments is not None:
         numbers = sorted({operator.index(s) for s in segments})
         word = "segment" if len(numbers) == 1 else "segments"
@@ -394,7 +394,7 @@ def export_filename(data_label: str, k: int, segments: Collection[int] | None, f
     return f"{'_'.join(parts)}.{fmt}"
 
 
-def _safe_label(label: str) -> str:
+def safe_label(label: str) -> str:
     """``label`` reduced to ``[A-Za-z0-9._-]``, at most MAX_LABEL_CHARS, or ``customers``."""
     text = str(label)
     if text.lower().endswith(DATA_SUFFIXES):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from core.campaign import Allocation, CampaignPlan, Projection
 from core.cleaning import CleaningReport
@@ -42,6 +42,16 @@ def create_footer_text(data: CustomerData) -> list:
     extra = f" + {len(data.attributes)} extra" if data.attributes else ""
     return [html.Span("Data: "), html.Strong(data.source),
             html.Span(f" · {len(data.frame):,} customers · 17 behavioural columns{extra}")]
+
+
+def create_upload(upload_id: str, accept: str, max_size: int, title: str,
+                  note: str) -> dcc.Upload:
+    """A drag-and-drop zone for one file, with what it takes written in it."""
+    return dcc.Upload(id=upload_id, multiple=False, accept=accept, max_size=max_size,
+                      className="c2c-upload", className_active="c2c-upload-active",
+                      className_reject="c2c-upload-reject",
+                      children=html.Div([html.Div(title, className="fw-semibold"),
+                                         html.Div(note, className="small text-muted")]))
 
 
 def create_notice(message: str | None) -> dbc.Alert | None:

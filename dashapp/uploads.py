@@ -5,8 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 
+from flask import current_app
+
 from core.errors import DataValidationError
 from core.loading import CustomerData, load_customers
+
+ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet,.pq"
+
+
+def upload_limit() -> int:
+    """The largest customer file the app accepts, in bytes (from the app's settings)."""
+    return current_app.config["C2C_UPLOAD_MAX_BYTES"]
 
 
 def load_upload(contents: str, filename: str | None, max_bytes: int) -> CustomerData:

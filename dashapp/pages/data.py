@@ -5,24 +5,17 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
-from flask import current_app
 
 from core.errors import DataValidationError
 from core.schema import COLUMNS, ID_COLUMN, ID_LABEL
 from dashapp import ids
-from dashapp.components import create_problem_alert, create_quality_report
+from dashapp.components import create_problem_alert, create_quality_report, create_upload
 from dashapp.state import parse_state
 from dashapp.store import get_store
-from dashapp.uploads import load_upload
+from dashapp.uploads import ACCEPT, load_upload, upload_limit
 
 dash.register_page(__name__, path="/data", name="Data", title="Data · Clusters to Campaigns",
                    order=5)
-
-ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet,.pq"
-
-
-def _limit_bytes() -> int:
-    return current_app.config["C2C_UPLOAD_MAX_BYTES"]
 
 
 def _dictionary() -> dbc.Table:
@@ -36,22 +29,15 @@ def _dictionary() -> dbc.Table:
 
 def layout(**_query: str) -> html.Div:
     """Upload zone with its limits, the active data set's report, and the data dictionary."""
-    limit_mb = _limit_bytes() / 2 ** 20
+    limit_mb = upload_limit() / 2 ** 20
     return html.Div([
         html.H2("Customer data"),
         dbc.Row([
             dbc.Col([
-                dcc.Upload(
-                    id=ids.UPLOAD, multiple=False, accept=ACCEPT,
-                    max_size=_limit_bytes(), className="c2c-upload",
-                    className_active="c2c-upload-active", className_reject="c2c-upload-reject",
-                    children=html.Div([
-                        html.Div("Drop a customer file here, or click to choose one",
-                                 className="fw-semibold"),
-                        html.Div(f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · "
-                                 "CC GENERAL columns (see the dictionary below)",
-                                 className="small text-muted"),
-                    ])),
+                create_upload(ids.UPLOAD, ACCEPT, upload_limit(),
+                              "Drop a customer file here, or click to choose one",
+                              f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · "
+                              "CC GENERAL columns (see the dictionary below)"),
                 dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2")),
                 dbc.Button("Back to the demo data", id=ids.BACK_TO_DEMO, color="secondary",
                            outline=True, size="sm", className="mt-1"),
@@ -75,7 +61,7 @@ def upload(contents: str | None, filename: str | None, state: dict | None):
     if not contents:
         return no_update, no_update
     try:
-        data = load_upload(contents, filename, _limit_bytes())
+        data = load_upload(contents, filename, upload_limit())
     except DataValidationError as error:
         return no_update, create_problem_alert(
             f"{error.source or 'The file'} was not loaded — the current data stays active.",

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -16,10 +14,9 @@ import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
-from flask import current_app
 
 from core.errors import ConfigError, DataValidationError, ModelFileError
-from core.export import export_bytes
+from core.export import export_bytes, safe_label
 from core.features import FEATURE_BY_NAME, label
 from core.model import SegmentModel
 from core.pipeline import Segmentation
@@ -33,15 +30,15 @@ from dashapp.components import (
     create_number_field,
     create_problem_alert,
     create_segment_result,
+    create_upload,
 )
 from dashapp.store import UnknownDataSet, get_store
 from dashapp.theme import MAX_SEGMENTS
-from dashapp.uploads import load_upload
+from dashapp.uploads import ACCEPT, load_upload, upload_limit
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Clusters to Campaigns",
                    order=4)
 
-ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet,.pq"
 MODEL_MAX_BYTES = 1024 * 1024  # a 17-feature, 15-segment model with PCA is about 20 KB
 SCORABLE_COLUMNS = frozenset(BEHAVIOUR_COLUMNS) | frozenset(FEATURE_BY_NAME)
 MAX_FEATURES_NAMED = 6
@@ -78,21 +75,9 @@ FORM: tuple[tuple[tuple[str, str, tuple[str, ...]], ...], ...] = (
 )
 
 
-def _limit_bytes() -> int:
-    return current_app.config["C2C_UPLOAD_MAX_BYTES"]
-
-
 def _field(column: str) -> html.Label:
     limits = RANGES[COLUMN_BY_NAME[column].kind]
     return create_number_field(column, limits.low, limits.high, limits.step, limits.hint)
-
-
-def _upload(upload_id: str, accept: str, max_size: int, title: str, note: str) -> dcc.Upload:
-    return dcc.Upload(id=upload_id, multiple=False, accept=accept, max_size=max_size,
-                      className="c2c-upload", className_active="c2c-upload-active",
-                      className_reject="c2c-upload-reject", style={"padding": "1rem"},
-                      children=html.Div([html.Div(title, className="fw-semibold"),
-                                         html.Div(note, className="small text-muted")]))
 
 
 def _model_card() -> dbc.Card:
@@ -104,7 +89,7 @@ def _model_card() -> dbc.Card:
                    outline=True, size="sm", className="d-block", disabled=True),
         dcc.Download(id=ids.SCORE_MODEL_DOWNLOAD),
     ]
-    upload = [_upload(ids.SCORE_MODEL_UPLOAD, ".json,application/json", MODEL_MAX_BYTES,
+    upload = [create_upload(ids.SCORE_MODEL_UPLOAD, ".json,application/json", MODEL_MAX_BYTES,
                       "Score with another model", "Drop a model.json saved from this app"),
               html.Div(id=ids.SCORE_MODEL_STATUS, className="mt-2")]
     return dbc.Card([
@@ -140,8 +125,8 @@ def _result_card() -> dbc.Card:
 
 
 def _many_customers_card() -> dbc.Card:
-    limit_mb = _limit_bytes() / 2 ** 20
-    upload = [_upload(ids.SCORE_BATCH_UPLOAD, ACCEPT, _limit_bytes(),
+    limit_mb = upload_limit() / 2 ** 20
+    upload = [create_upload(ids.SCORE_BATCH_UPLOAD, ACCEPT, upload_limit(),
                       "Drop a customer file here, or click to choose one",
                       f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · CC GENERAL "
                       "columns, as on the Data page"),
@@ -256,13 +241,6 @@ def model_details(model: SegmentModel) -> str:
             f"{features.name} features: {', '.join(names)}")
 
 
-def _slug(name: str) -> str:
-    """``name`` without its extension, reduced to letters, digits and dashes for a file name."""
-    stem = re.sub(r"\.[A-Za-z0-9]{1,8}$", "", name)
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_stem).strip("-")[:60] or "customers"
-
-
 @callback(Output(ids.SCORE_MODEL_INFO, "children"), Output(ids.SCORE_MODEL_RESET, "disabled"),
           Input(ids.STATE, "data"), Input(ids.SCORE_MODEL, "data"))
 def describe_model(state: dict | None, uploaded: dict | None):
@@ -286,7 +264,7 @@ def download_model(clicks: int | None, state: dict | None):
     store = get_store()
     view = store.active(state)
     model = store.segmentation(view.data, view.config).model
-    name = f"model_{_slug(store.data(view.data).source)}_k{model.k}.json"
+    name = f"model_{safe_label(store.data(view.data).source)}_k{model.k}.json"
     return dcc.send_string(model.to_json(), name, type="application/json")
 
 
@@ -453,7 +431,7 @@ def upload_batch(contents: str | None, filename: str | None):
     if not contents:
         return no_update, no_update
     try:
-        data = load_upload(contents, filename, _limit_bytes())
+        data = load_upload(contents, filename, upload_limit())
     except DataValidationError as error:
         return no_update, create_problem_alert(
             f"{error.source or 'The file'} was not scored.", error.problems)
@@ -490,4 +468,4 @@ def download_scored(clicks: int | None, batch: dict | None, uploaded: dict | Non
     except (UnknownDataSet, ModelFileError):
         return no_update  # the summary already says why
     return dcc.send_bytes(export_bytes(scored, "csv"),
-                          f"scored_{_slug(source)}_k{used.model.k}.csv", type="text/csv")
+                          f"scored_{safe_label(source)}_k{used.model.k}.csv", type="text/csv")
