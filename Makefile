@@ -29,14 +29,14 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-app
 	$(BIN)/c2c serve --host $(HOST) --port $(PORT)
 
-## services: Debian Chromium + its matching driver, and Redis, for the tests (installed when root)
+## services: what the tests start — Chromium + its driver, Redis, PostgreSQL (installed as root)
+SERVICES := chromium chromium-driver redis-server postgresql
 services:
-	@command -v chromedriver >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
+	@command -v chromedriver >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	      chromium chromium-driver redis-server; \
-	  else echo "tests need: sudo apt-get install chromium chromium-driver redis-server"; \
-	    exit 1; fi; }
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SERVICES); \
+	  else echo "tests need: sudo apt-get install $(SERVICES)"; exit 1; fi; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -30,6 +30,7 @@ dash.register_page(__name__, path="/campaigns", name="Campaigns",
 
 FIELD_NAMES = [f.name for f in FIELDS]
 HIDDEN = {"display": "none"}
+TIME_FORMAT = "%d %b %Y %H:%M"
 FIELD_STATES = [State({"type": ids.PLAN_FIELD, "field": ALL}, "value")]
 
 
@@ -110,6 +111,12 @@ def build_tabs(state):
     return tabs, segments, list(exportable_attributes(result))
 
 
+def _plan_options(saved) -> list[dict]:
+    """Saved plans as picker options: name and when it was last saved, newest first."""
+    return [{"label": f"{s.plan.name} · saved {s.updated_at.astimezone().strftime(TIME_FORMAT)}",
+             "value": s.plan.name} for s in saved]
+
+
 def _segment_tab(tab, k: int) -> int | None:
     """The segment a tab shows, or None for the portfolio (tab ids come from the browser)."""
     return int(tab) if str(tab).isdigit() and 1 <= int(tab) <= k else None
@@ -125,10 +132,11 @@ def show_tab(tab, state):
     segment = _segment_tab(tab, result.k)
     if segment is None:
         return {}, HIDDEN, None, [], None, None
-    saved = [s.plan.name for s in store.plans.plans(key, segment)]
+    saved = _plan_options(store.plans.plans(key, segment))
     plan = current_plans(store.plans, result)[segment]
+    names = [option["value"] for option in saved]
     return HIDDEN, {}, create_plan_form(plan), saved, \
-        plan.name if plan.name in saved else None, None
+        plan.name if plan.name in names else None, None
 
 
 @callback(Output({"type": ids.PLAN_FIELD, "field": ALL}, "value"),
@@ -178,9 +186,9 @@ def save_plan(clicks, values, tab, state):
         saved = store.plans.save(key, plan)
     except C2CError as error:
         return create_problem_alert("The plan was not saved.", [str(error)]), no_update
-    names = [s.plan.name for s in store.plans.plans(key, segment)]
-    when = saved.updated_at.astimezone().strftime("%d %b %Y %H:%M")
-    return dbc.Badge(f"Saved “{plan.name}” at {when}", color="success"), names
+    when = saved.updated_at.astimezone().strftime(TIME_FORMAT)
+    return (dbc.Badge(f"Saved “{plan.name}” at {when}", color="success"),
+            _plan_options(store.plans.plans(key, segment)))
 
 
 @callback(Output(ids.PORTFOLIO_VIEW, "children"), Input(ids.PORTFOLIO_BUDGET, "value"),
