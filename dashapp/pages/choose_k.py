@@ -53,7 +53,8 @@ def _summary(result: SweepResult) -> tuple[list, str, dict]:
     """The verdict text, and the "use" button's label and (visible) style."""
     sample = (f" Silhouette computed on a seeded sample of {result.silhouette_sample_size:,} "
               "customers." if result.silhouette_sample_size else "")
-    text = [html.Strong(f"Recommended: k = {result.recommended_k}. "), result.reason,
+    why = result.reason.removeprefix(f"k = {result.recommended_k}: ")
+    text = [html.Strong(f"Recommended: k = {result.recommended_k}. "), why[:1].upper() + why[1:],
             html.Span(sample, className="small text-muted")]
     return text, f"Use k = {result.recommended_k} on the Segments page", {}
 
