@@ -86,3 +86,11 @@ def parse_state(values: dict | None) -> ViewState:
 def parse_query(search: str | None) -> ViewState:
     """A ViewState from ``location.search``."""
     return parse_state(dict(parse_qsl((search or "").lstrip("?"))))
+
+
+def segment_numbers(values, k: int) -> list[int]:
+    """The valid segment numbers (1..k) among ``values`` from the browser, in order, no repeats."""
+    if not isinstance(values, list):
+        return []
+    numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= k]
+    return list(dict.fromkeys(numbers))

@@ -15,7 +15,7 @@ from core.errors import DataValidationError
 from core.pipeline import SegmentationConfig
 from core.sweep import sweep_k
 from dashapp.app import follow_state, state_from_url
-from dashapp.state import ViewState, parse_query, parse_state
+from dashapp.state import ViewState, parse_query, parse_state, segment_numbers
 from dashapp.store import Store, get_store, map_key
 from dashapp.uploads import load_upload
 from tests.conftest import UPLOAD_LIMIT
@@ -52,6 +52,11 @@ def test_query_round_trip_and_defaults_left_out():
 def test_tampered_links_fall_back_to_defaults(query):
     view = parse_query(query)
     assert view.config == SegmentationConfig() and view.data is None
+
+
+def test_segment_numbers_from_the_browser_are_checked():
+    assert segment_numbers([3, "2", 1, 9, True, 3, None, 2.0], k=5) == [3, 1]
+    assert segment_numbers("1,2", k=5) == [] and segment_numbers(None, k=5) == []
 
 
 # --- store ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dashapp.figures import (
     relationship_scatter,
     style_mix_bar,
 )
+from dashapp.state import segment_numbers
 from dashapp.store import get_store
 
 dash.register_page(__name__, path="/", name="Overview", title="Clusters to Campaigns", order=0)
@@ -79,7 +80,7 @@ def show_overview(state, segments):
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
     frame = result.prepared.frame
-    segments = sorted(s for s in segments or [] if s <= result.k)
+    segments = sorted(segment_numbers(segments, result.k))
     chosen = np.isin(result.labels, segments) if segments else np.ones(len(frame), bool)
     scope = f"Segments {', '.join(map(str, segments))}" if segments else "All customers"
     rows = np.flatnonzero(chosen)[sample_rows(int(chosen.sum()), SCATTER_POINTS)]

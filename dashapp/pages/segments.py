@@ -37,9 +37,9 @@ from dashapp.figures import (
     recolour_map,
     segment_map,
 )
-from dashapp.state import PCA_COMPONENTS, ViewState, parse_state
+from dashapp.state import PCA_COMPONENTS, ViewState, parse_state, segment_numbers
 from dashapp.store import get_store, map_key
-from dashapp.theme import highlighted_colours
+from dashapp.theme import MAX_SEGMENTS, highlighted_colours
 
 dash.register_page(__name__, path="/segments", name="Segments",
                    title="Segments · Clusters to Campaigns", order=1)
@@ -200,7 +200,7 @@ def draw_map(state, drawn_key):
           prevent_initial_call=True)
 def highlight_segments_on_map(highlight, _drawn_key):
     """Grey out the segments not highlighted."""
-    return highlight_map(highlight or ())
+    return highlight_map(segment_numbers(highlight, MAX_SEGMENTS))
 
 
 @callback(Output(ids.SEGMENT_FILTER, "options"), Output(ids.SEGMENT_FILTER, "value"),
@@ -211,7 +211,7 @@ def segment_filter(state, _clicks, highlight):
     store = get_store()
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
-    kept = [s for s in (highlight or []) if s <= result.k]
+    kept = segment_numbers(highlight, result.k)
     clicked = ctx.triggered_id
     if isinstance(clicked, dict) and ctx.triggered[0]["value"]:
         segment = clicked["segment"]
@@ -240,7 +240,7 @@ def _scope(state, selection, highlight):
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
     mask = store.selection_mask(view, selection)
-    return result, mask, highlight or []
+    return result, mask, segment_numbers(highlight, result.k)
 
 
 @callback(Output(ids.SEGMENT_KPIS, "children"), Input(ids.STATE, "data"),
@@ -287,7 +287,8 @@ def draw_cards(state, highlight):
     store = get_store()
     view = store.active(state)
     result = store.segmentation(view.data, view.config)
-    return [dbc.Col(create_segment_card(p, p.segment in (highlight or [])), md=6, xxl=4)
+    highlight = segment_numbers(highlight, result.k)
+    return [dbc.Col(create_segment_card(p, p.segment in highlight), md=6, xxl=4)
             for p in result.profiles]
 
 
