@@ -1,6 +1,5 @@
 """Callbacks, view state, store and upload decoding, tested as plain functions."""
 
-import base64
 from contextvars import copy_context
 
 import numpy as np
@@ -19,22 +18,7 @@ from dashapp.state import ViewState, parse_query, parse_state, segment_numbers
 from dashapp.store import Store, get_store, map_key
 from dashapp.uploads import load_upload
 from tests.conftest import UPLOAD_LIMIT
-
-
-def data_url(content: bytes, kind: str = "text/csv") -> str:
-    return f"data:{kind};base64," + base64.b64encode(content).decode()
-
-
-def text_of(component) -> str:
-    """All text inside a Dash component tree."""
-    if component is None or isinstance(component, bool):
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
-
+from tests.dash_helpers import data_url, text_of
 
 # --- view state ---------------------------------------------------------------------------
 

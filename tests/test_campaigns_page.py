@@ -14,7 +14,7 @@ from core.errors import ConfigError
 from core.plans import segmentation_key
 from dashapp.plan_form import FIELDS, plan_from_form
 from dashapp.store import get_store, map_key
-from tests.test_app_callbacks import text_of
+from tests.dash_helpers import text_of
 
 
 @pytest.fixture

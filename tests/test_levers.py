@@ -10,7 +10,7 @@ import pytest
 from core.levers import Lever, suggest_levers
 from core.naming import pct
 from core.profiling import SegmentProfile, profile_segments
-from tests.test_profiling import FOUR, planted
+from tests.planted import FOUR, planted
 
 
 @pytest.fixture(scope="module")

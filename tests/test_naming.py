@@ -15,8 +15,8 @@ from core.features import add_features
 from core.naming import Archetype, archetype, money, name_segments, pct
 from core.profiling import profile_segments
 from core.schema import BEHAVIOUR_COLUMNS
+from tests.planted import FOUR, planted
 from tests.reference import REFERENCE_CSV, needs_reference
-from tests.test_profiling import FOUR, planted
 
 JARGON = ("z-score", "centroid", "cluster", "standard deviation", "effect size", "log")
 

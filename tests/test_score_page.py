@@ -17,8 +17,7 @@ from core.pipeline import SegmentationConfig
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 from dashapp import ids
 from dashapp.store import get_store
-from tests.test_app_callbacks import data_url, text_of
-from tests.test_browser import TIMEOUT, wait_for
+from tests.dash_helpers import TIMEOUT, data_url, text_of, wait_for
 
 FIELD_IDS = [{"type": ids.SCORE_FIELD, "column": c} for c in BEHAVIOUR_COLUMNS]
 
