@@ -118,6 +118,14 @@ def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
     assert isinstance(other, Figure) and new_key != key
 
 
+def test_hdbscan_says_how_many_customers_fitted_no_cluster(pages, demo_state):
+    state = {**demo_state, "algorithm": "hdbscan", "features": "behaviour"}
+    result = get_store().segmentation(get_store().demo_id, get_store().active(state).config)
+    note = pages.segments.draw_map(state, None)[2]
+    assert result.clusters.n_noise > 0  # the demo's overlapping groups leave some unclustered
+    assert f"{result.clusters.n_noise:,} customers fitted no cluster" in note
+
+
 def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state):
     store = get_store()
     coords = store.projection(store.demo_id, SegmentationConfig()).coords

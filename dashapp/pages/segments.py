@@ -186,8 +186,11 @@ def draw_map(state, drawn_key):
     result = store.segmentation(view.data, view.config)
     names = [p.name for p in result.profiles]
     key = map_key(view)
+    noise = result.clusters.n_noise
     note = (f"{result.k} segments · silhouette {result.metrics['silhouette']:.2f} "
-            f"({ALGORITHM_LABELS[result.clusters.algorithm]})")
+            f"({ALGORITHM_LABELS[result.clusters.algorithm]})"
+            + (f" · {noise:,} customers fitted no cluster and joined the nearest segment"
+               if noise else ""))
     if key == drawn_key:
         return recolour_map(result.labels, names), no_update, note
     figure = segment_map(store.projection(view.data, view.config), result.labels, names,
