@@ -149,6 +149,11 @@ class Store:
             view = replace(view, data=self.demo_id)
         return view
 
+    def current(self, state: dict | None) -> tuple[ViewState, Segmentation]:
+        """The view state of ``state`` (see :meth:`active`) and its segmentation."""
+        view = self.active(state)
+        return view, self.segmentation(view.data, view.config)
+
     def selection_mask(self, view: ViewState, selection: dict | None) -> np.ndarray | None:
         """The customers inside a lasso or box drawn on the current map; None if there is none.
 

@@ -92,8 +92,7 @@ def layout(**_query: str) -> html.Div:
 
 def _current(state):
     store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    view, result = store.current(state)
     key = segmentation_key(result.data_id, result.config)
     return store, view, result, key
 

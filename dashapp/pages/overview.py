@@ -64,9 +64,7 @@ def layout(**_query: str) -> html.Div:
 @callback(Output(ids.OVERVIEW_FILTER, "options"), Input(ids.STATE, "data"))
 def filter_options(state):
     """The filter offers the segments of the current segmentation."""
-    store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    _, result = get_store().current(state)
     return [{"label": f"{p.segment} · {p.name}", "value": p.segment} for p in result.profiles]
 
 
@@ -77,8 +75,7 @@ def filter_options(state):
 def show_overview(state, segments):
     """KPIs and charts of the chosen segments (everyone when none is chosen)."""
     store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    view, result = store.current(state)
     frame = result.prepared.frame
     segments = sorted(segment_numbers(segments, result.k))
     chosen = np.isin(result.labels, segments) if segments else np.ones(len(frame), bool)

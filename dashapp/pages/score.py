@@ -218,8 +218,7 @@ def _decoded_model(contents: str | None) -> str:
 def page_model(state: dict | None, uploaded: dict | None) -> PageModel:
     """The uploaded model if the page holds a valid one, else the current segmentation's."""
     store = get_store()
-    view = store.active(state)
-    current = store.segmentation(view.data, view.config)
+    view, current = store.current(state)
     if isinstance(uploaded, dict):
         try:
             model = read_model(uploaded.get("json"))

@@ -182,8 +182,7 @@ def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state):
 def draw_map(state, drawn_key):
     """Full map when the points change (data, features); otherwise only recolour it."""
     store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    view, result = store.current(state)
     names = [p.name for p in result.profiles]
     key = map_key(view)
     noise = result.clusters.n_noise
@@ -211,9 +210,7 @@ def highlight_segments_on_map(highlight, _drawn_key):
           State(ids.SEGMENT_FILTER, "value"))
 def segment_filter(state, _clicks, highlight):
     """Options follow the segmentation; clicking a card toggles that segment."""
-    store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    _, result = get_store().current(state)
     kept = segment_numbers(highlight, result.k)
     clicked = ctx.triggered_id
     if isinstance(clicked, dict) and ctx.triggered[0]["value"]:
@@ -240,8 +237,7 @@ dash.clientside_callback(
 def _scope(state, selection, highlight):
     """The segmentation, and which customers the KPIs and selection views describe."""
     store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    view, result = store.current(state)
     mask = store.selection_mask(view, selection)
     return result, mask, segment_numbers(highlight, result.k)
 
@@ -287,9 +283,7 @@ def draw_heatmap(state, selection, highlight):
           Input(ids.SEGMENT_FILTER, "value"))
 def draw_cards(state, highlight):
     """One card per segment; stability is filled in by :func:`show_stability`."""
-    store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    _, result = get_store().current(state)
     highlight = segment_numbers(highlight, result.k)
     return [dbc.Col(create_segment_card(p, p.segment in highlight), md=6, xxl=4)
             for p in result.profiles]
@@ -339,9 +333,7 @@ def describe_hovered(hover, state):
     if not points or points[0].get("curveNumber") != 0:
         return html.Span("Hover over a customer on the map to see who it is.",
                          className="text-muted")
-    store = get_store()
-    view = store.active(state)
-    result = store.segmentation(view.data, view.config)
+    _, result = get_store().current(state)
     index = int(points[0]["pointIndex"])
     profile = result.profiles[result.labels[index] - 1]
     row = result.prepared.frame.iloc[index]
