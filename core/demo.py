@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError
+from core.resources import shipped_folder
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 
-DEMO_PATH: Path = Path(__file__).resolve().parents[1] / "data" / "demo_customers.csv"
+DEMO_PATH: Path = shipped_folder("core", "data") / "demo_customers.csv"
 DEMO_ROWS = 9000
 DEMO_SEED = 20_251_127
 

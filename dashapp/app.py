@@ -9,6 +9,7 @@ import diskcache
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from core.pipeline import SegmentationConfig
+from core.resources import shipped_folder
 from dashapp import ids
 from dashapp.components import create_footer_text, create_navbar, create_notice
 from dashapp.config import MB, Settings
@@ -16,6 +17,7 @@ from dashapp.state import parse_query, parse_state
 from dashapp.store import Store, configure_store, get_store
 
 JOB_RESULT_SECONDS = 3600  # unread background results expire after an hour
+ASSETS_FOLDER = shipped_folder("dashapp", "assets")  # CSS, incl. the vendored Bootstrap
 
 
 def background_manager(settings: Settings):
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None, manager=None) -> Dash:
     store = Store(settings.cache_dir / "store", settings.plans_url)
     store.segmentation(store.demo_id, SegmentationConfig())  # the first page opens warm
     configure_store(store)
-    app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder="../assets",
+    app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder=str(ASSETS_FOLDER),
                title="Clusters to Campaigns", suppress_callback_exceptions=False,
                background_callback_manager=manager or background_manager(settings))
     app.server.config.update(MAX_CONTENT_LENGTH=int(settings.upload_max_bytes * 1.4) + MB,
