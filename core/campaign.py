@@ -15,10 +15,10 @@ import hashlib
 import math
 import numbers
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 from scipy.stats import norm
@@ -27,7 +27,7 @@ from core.errors import ConfigError
 from core.levers import APP_PUSH, EMAIL, EMAIL_SMS, IN_APP
 
 if TYPE_CHECKING:
-    from core.profiling import SegmentProfile
+    from core.levers import Lever
 
 
 class ChannelDefaults(NamedTuple):
@@ -96,6 +96,13 @@ POWER = 0.80
 Z_SUM = float(norm.ppf(1 - ALPHA / 2) + norm.ppf(POWER))  # 1.959964 + 0.841621
 _FLOOR_TOLERANCE = 1e-12  # relative: 0.3 / 0.1 funds 3 contacts, not 2
 
+TREATMENT, CONTROL, NOT_CONTACTED = "treatment", "control", "not_contacted"
+GROUP_RULE = ("Who is in which group: customers are ranked by a seeded hash of their id "
+              "(BLAKE2b of \"seed:id\"); the first round(holdout share × audience) form the "
+              "control group, the next ones are contacted (treatment) as far as the budget cap "
+              "allows, and the rest are not contacted. The same plan and customers always give "
+              "the same groups.")
+
 
 @dataclass(frozen=True)
 class CampaignPlan:
@@ -130,7 +137,7 @@ class CampaignPlan:
     duration_days : int
         Length of the campaign, 1-3660 days.
     seed : int
-        Seed of the per-customer holdout split (:func:`holdout_mask`), 0 to 2**63 - 1.
+        Seed of the per-customer split into groups (:func:`assign_groups`), 0 to 2**63 - 1.
     """
 
     name: str
@@ -195,14 +202,25 @@ class CampaignPlan:
         return None if cost == 0 else (self.revenue_per_treated - cost) / cost
 
 
-def default_plan(profile: SegmentProfile, *, name: str | None = None, seed: int = 0,
+class PlannableSegment(Protocol):
+    """What a plan is pre-filled from: a segment number and its suggested levers."""
+
+    @property
+    def segment(self) -> int: ...
+
+    @property
+    def levers(self) -> tuple[Lever, ...]: ...
+
+
+def default_plan(profile: PlannableSegment, *, name: str | None = None, seed: int = 0,
                  start: date | None = None) -> CampaignPlan:
     """A plan pre-filled from a segment's main lever and the planning assumptions.
 
     Parameters
     ----------
-    profile : SegmentProfile
-        The segment; its first lever gives objective, offer and channel.
+    profile : SegmentProfile or ModelSegment
+        The segment (of a segmentation, or of a saved model); its first lever gives
+        objective, offer and channel.
     name : str, optional
         Plan name; defaults to the lever's objective.
     seed : int
@@ -260,6 +278,11 @@ class Projection:
     measurable: bool
     warning: str | None
 
+    @property
+    def not_contacted(self) -> int:
+        """Customers of the audience left out by the budget cap (neither treated nor control)."""
+        return self.audience - self.treated - self.control
+
 
 def project(plan: CampaignPlan, audience: int) -> Projection:
     """Project a plan over a segment of ``audience`` customers.
@@ -270,6 +293,7 @@ def project(plan: CampaignPlan, audience: int) -> Projection:
     expected_responders * offer_cost_per_responder`` with ``expected_responders = treated *
     response_rate``; ``incremental_revenue = expected_responders * value_per_responder``;
     ``roi = (incremental_revenue - total_cost) / total_cost``, None when nothing is spent.
+    :func:`assign_groups` draws groups of exactly these sizes.
 
     Parameters
     ----------
@@ -450,31 +474,23 @@ def _reason(plan: CampaignPlan, available: int, funded: int) -> str:
     return f"Partly funded: the total budget ran out after {funded:,} of {available:,} contacts."
 
 
-def holdout_mask(customer_ids: Sequence[str] | np.ndarray, share: float,
-                 seed: int) -> np.ndarray:
-    """Which customers form the control group: a seeded, per-customer deterministic split.
+def customer_draws(customer_ids: Sequence[str] | np.ndarray, seed: int) -> np.ndarray:
+    """A seeded number in [0, 1) per customer that depends only on its id and the seed.
 
     Each id (as ``str``) is hashed with BLAKE2b as ``f"{seed}:{id}"``; the first 53 bits give a
-    number uniform in [0, 1), and the customer is in control when it is below ``share``. So a
-    customer's assignment depends only on its id, the seed and the share: not on order or on the
-    other customers, and it is stable across machines and library versions. About 0.6 s per
-    million ids.
+    number uniform in [0, 1). Stable across machines, orders and library versions; about 0.6 s
+    per million ids.
 
     Parameters
     ----------
     customer_ids : sequence of str or 1-D ndarray
-        Customer ids.
-    share : float
-        Expected share in control, 0-1.
     seed : int
-        Split seed, 0 to 2**63 - 1.
+        0 to 2**63 - 1.
 
     Returns
     -------
-    ndarray of bool
-        True for control customers, in the order of ``customer_ids``.
+    ndarray of float64, in the order of ``customer_ids``.
     """
-    share = _number("share", share, 0.0, 1.0)
     seed = _whole("seed", seed, 0, MAX_SEED)
     if isinstance(customer_ids, np.ndarray):
         if customer_ids.ndim != 1:
@@ -488,12 +504,41 @@ def holdout_mask(customer_ids: Sequence[str] | np.ndarray, share: float,
         hasher.update(str(customer).encode())
         digests.append(hasher.digest())
     bits = np.frombuffer(b"".join(digests), dtype=">u8") >> np.uint64(11)
-    return bits.astype(np.float64) * 2.0**-53 < share
+    return bits.astype(np.float64) * 2.0**-53
+
+
+def assign_groups(customer_ids: Sequence[str] | np.ndarray, plan: CampaignPlan) -> np.ndarray:
+    """The campaign group of every customer of a plan's audience (:data:`GROUP_RULE`).
+
+    The group sizes are exactly those of :func:`project` for this audience: ``control``
+    customers in :data:`CONTROL`, ``treated`` in :data:`TREATMENT`, the rest (left out by the
+    budget cap) in :data:`NOT_CONTACTED`. The same ids and plan always give the same groups,
+    in any order.
+
+    Parameters
+    ----------
+    customer_ids : sequence of str or 1-D ndarray
+        The audience: unique customer ids.
+    plan : CampaignPlan
+
+    Returns
+    -------
+    ndarray of str (object), in the order of ``customer_ids``.
+    """
+    draws = customer_draws(customer_ids, plan.seed)
+    projection = project(plan, len(draws))
+    texts = np.array([str(c) for c in customer_ids], dtype=object)
+    ranked = np.lexsort((texts, draws))  # ties (never seen) broken by the id itself
+    groups = np.full(len(draws), NOT_CONTACTED, dtype=object)
+    groups[ranked[:projection.control]] = CONTROL
+    groups[ranked[projection.control:projection.control + projection.treated]] = TREATMENT
+    return groups
 
 
 def _affordable(budget: float, unit_cost: float) -> int:
-    """Whole contacts at ``unit_cost`` that fit in ``budget``."""
-    return math.floor(budget / unit_cost * (1 + _FLOOR_TOLERANCE))
+    """Whole contacts at ``unit_cost`` that fit in ``budget`` (any huge budget: MAX_SEED)."""
+    contacts = budget / unit_cost * (1 + _FLOOR_TOLERANCE)
+    return math.floor(contacts) if contacts < MAX_SEED else MAX_SEED
 
 
 def _text(name: str, value: object, limit: int | None = None) -> str:
@@ -530,12 +575,31 @@ def _day(name: str, value: object) -> date:
     return value
 
 
-def campaign_groups(customer_ids: Sequence[str] | np.ndarray,
-                    plans: Mapping[int, CampaignPlan]) -> dict[int, tuple[str, np.ndarray]]:
-    """Per planned segment: the plan's name and its control mask over all customers.
+def campaign_summary(plan: CampaignPlan, groups: Sequence[str]) -> dict[str, object]:
+    """A member list's group counts beside the plan's projection for that audience.
 
-    The shape :func:`core.export.member_list` takes; each plan's split is
-    :func:`holdout_mask` with the plan's own share and seed, so it never changes.
+    Parameters
+    ----------
+    plan : CampaignPlan
+    groups : sequence of str
+        The ``campaign_group`` of every audience member (:func:`assign_groups`).
+
+    Returns
+    -------
+    dict
+        ``plan``, ``audience``, ``contacted``, ``control``, ``not_contacted`` (counted in
+        ``groups``), then ``total_cost``, ``expected_responders``, ``incremental_revenue``,
+        ``roi`` and ``mde`` of :func:`project` (None where undefined; money to the cent):
+        JSON-ready.
     """
-    return {segment: (plan.name, holdout_mask(customer_ids, plan.holdout_share, plan.seed))
-            for segment, plan in plans.items()}
+    counts = Counter(groups)
+    projection = project(plan, len(groups))
+    def rounded(value: float | None, digits: int) -> float | None:
+        return None if value is None else round(value, digits)
+
+    return {"plan": plan.name, "audience": len(groups), "contacted": counts[TREATMENT],
+            "control": counts[CONTROL], "not_contacted": counts[NOT_CONTACTED],
+            "total_cost": rounded(projection.total_cost, 2),
+            "expected_responders": rounded(projection.expected_responders, 2),
+            "incremental_revenue": rounded(projection.incremental_revenue, 2),
+            "roi": rounded(projection.roi, 4), "mde": rounded(projection.mde, 6)}

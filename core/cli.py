@@ -1,20 +1,30 @@
-"""``c2c``: the segmentation engine from the command line (fit, sweep, score, demo-data, serve)."""
+"""``c2c``: the segmentation engine from the command line (fit, sweep, score, plan, export,
+demo-data, serve, users)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
+import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from core.campaign import campaign_summary, default_plan
 from core.clustering import ALGORITHMS, K_MAX, K_MIN
 from core.demo import DEMO_PATH, DEMO_SEED, generate_demo_data
 from core.errors import C2CError, ConfigError
+from core.export import CAMPAIGN_GROUP, FORMATS, with_campaign, write_export
 from core.loading import CustomerData, load_customers
 from core.model import SegmentModel
 from core.pipeline import SegmentationConfig, segment_customers, sweep
+from core.plan_file import plan_to_json, read_plan_file
 from core.preprocessing import SCALINGS
 from core.profiling import profile_table
+from core.users import Users, add_user, check_password, remove_user, user_name
 
 
 def _k_range(text: str) -> range:
@@ -37,8 +47,69 @@ def _pca(text: str) -> int | float:
             return float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"--pca takes a number of components or a variance share, got {text!r}"
+                f"expected a number of components (e.g. 3) or a variance share (e.g. 0.9), "
+                f"got {text!r}"
             ) from None
+
+
+SEED_MAX = 2**32 - 1  # the seeds scikit-learn accepts as random_state
+ROWS_MAX = 10_000_000  # demo-data needs ≈ 0.7 GB of memory per million rows
+
+
+def _whole_number(text: str, what: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what} (a whole number), got {text!r}") \
+            from None
+    if not low <= value <= high:
+        top = f"{high:,}" if high > 99_999 else high  # 65535 for a port, 10,000,000 rows
+        raise argparse.ArgumentTypeError(f"expected {what} from {low} to {top}, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    return _whole_number(text, "a seed", 0, SEED_MAX)
+
+
+def _rows(text: str) -> int:
+    return _whole_number(text, "a number of rows", 1, ROWS_MAX)
+
+
+def _port(text: str) -> int:
+    return _whole_number(text, "a TCP port", 1, 65535)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail in one line, before the app starts, if the server could not listen there."""
+    if host.startswith("unix://"):  # werkzeug serves on a Unix socket
+        return
+    if not host.strip():
+        raise ConfigError("--host must not be empty; e.g. 127.0.0.1 or 0.0.0.0")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as werkzeug chooses
+    try:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on --host {host} --port {port}: "
+                          f"{exc.strerror or exc}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line that ``main`` prints (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message} (see {self.prog} --help)")
+
+
+def _export_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower().lstrip(".") not in FORMATS:
+        raise argparse.ArgumentTypeError(f"the member list must end in "
+                                         f"{', '.join('.' + f for f in FORMATS)}; got {text!r}")
+    return path
 
 
 def _load(path: Path | None) -> CustomerData:
@@ -78,6 +149,9 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     _write(table, args.out)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"recommended: {result.reason}")
+    if result.alternative_k is not None:
+        print(f"best k ≥ 3 (two segments rarely make two useful campaigns): "
+              f"{result.alternative_reason}")
 
 
 def cmd_score(args: argparse.Namespace) -> None:
@@ -90,21 +164,85 @@ def cmd_score(args: argparse.Namespace) -> None:
           + ", ".join(f"{s}: {n:,}" for s, n in counts.items()))
 
 
+def cmd_plan(args: argparse.Namespace) -> None:
+    segment = SegmentModel.load(args.model).segment(args.segment)
+    plan = default_plan(segment)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(plan_to_json(plan), encoding="utf-8")
+    print(f"wrote the plan “{plan.name}” for segment {segment.segment} ({segment.name}) "
+          f"to {args.out}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    model = SegmentModel.load(args.model)
+    plan, segments = read_plan_file(args.plan)
+    for number in segments:
+        model.segment(number)
+    scored = model.score(load_customers(args.data).frame)
+    audience = scored[scored["segment"].isin(segments)].reset_index(drop=True)
+    members = with_campaign(audience, [(plan, segments)])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_export(members, args.out.suffix, args.out)
+    print(f"wrote {len(members):,} members of segment(s) "
+          f"{', '.join(map(str, segments))} to {args.out}")
+    print(json.dumps(campaign_summary(plan, members[CAMPAIGN_GROUP])))
+
+
 def cmd_demo_data(args: argparse.Namespace) -> None:
-    if args.rows < 1:
-        raise ConfigError(f"--rows must be at least 1, got {args.rows}")
     _write(generate_demo_data(args.rows, seed=args.seed), args.out)
     print(f"wrote {args.rows:,} synthetic customers to {args.out}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    _check_address(args.host, args.port)
     from dashapp.app import create_app
-    create_app().run(host=args.host, port=args.port, debug=False)
+    from dashapp.config import Settings
+    settings = Settings.from_env()
+    settings.check_served_on(args.host)
+    create_app(settings).run(host=args.host, port=args.port, debug=False)
+
+
+def _users_file(args: argparse.Namespace) -> Path:
+    path = args.file or os.environ.get("C2C_USERS_FILE")
+    if not path:
+        raise ConfigError("name the users file with --file or the environment variable "
+                          "C2C_USERS_FILE")
+    return Path(path)
+
+
+def _new_password(from_stdin: bool) -> str:
+    """One line of standard input, or typed twice at a prompt that does not echo."""
+    password = (sys.stdin.readline().rstrip("\r\n") if from_stdin
+                else getpass.getpass("New password: "))
+    check_password(password)
+    if not from_stdin and getpass.getpass("Repeat it: ") != password:
+        raise ConfigError("the two passwords differ; nothing changed")
+    return password
+
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+    path, name = _users_file(args), user_name(args.name)
+    if path.exists():
+        Users.read(path)  # a broken file fails before the password is asked for
+    added = add_user(path, name, _new_password(args.password_stdin))
+    print(f"added user {name} to {path}" if added else
+          f"changed the password of {name} in {path}")
+
+
+def cmd_users_remove(args: argparse.Namespace) -> None:
+    path = _users_file(args)
+    remove_user(path, args.name)
+    print(f"removed user {user_name(args.name)} from {path}")
+
+
+def cmd_users_list(args: argparse.Namespace) -> None:
+    for name in Users.read(_users_file(args)).names():
+        print(name)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``c2c`` argument parser."""
-    parser = argparse.ArgumentParser(prog="c2c", description=__doc__)
+    parser = _Parser(prog="c2c", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def model_options(p: argparse.ArgumentParser) -> None:
@@ -116,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scaling", default="standard", choices=SCALINGS)
         p.add_argument("--pca", type=_pca, default=None,
                        help="PCA before clustering: components (e.g. 3) or variance share (0.9)")
-        p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+        p.add_argument("--seed", type=_seed, default=42,
+                       help=f"random seed, 0-{SEED_MAX} (default: 42)")
 
     fit = commands.add_parser("fit", help="segment customers and write assignments, "
                               "profiles and model.json")
@@ -137,30 +276,72 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", type=Path, required=True, help="output CSV")
     score.set_defaults(run=cmd_score)
 
+    plan = commands.add_parser("plan", help="write the campaign plan the app suggests for a "
+                               "segment, as plan.json")
+    plan.add_argument("--model", type=Path, required=True, help="model.json from c2c fit")
+    plan.add_argument("--segment", type=int, required=True, help="segment number (1..k)")
+    plan.add_argument("--out", type=Path, required=True, help="output plan.json")
+    plan.set_defaults(run=cmd_plan)
+
+    export = commands.add_parser("export", help="score a customer file and write the member "
+                                 "list of a plan (treatment, control, not contacted)")
+    export.add_argument("--model", type=Path, required=True, help="model.json from c2c fit")
+    export.add_argument("--plan", type=Path, required=True, help="plan.json (c2c plan or the app)")
+    export.add_argument("--data", type=Path, required=True, help="customer table (CSV, XLSX or "
+                        "Parquet)")
+    export.add_argument("--out", type=_export_path, required=True,
+                        help="member list: .csv, .xlsx or .parquet")
+    export.set_defaults(run=cmd_export)
+
     demo = commands.add_parser("demo-data", help="write synthetic demo customers")
-    demo.add_argument("--rows", type=int, default=9000)
-    demo.add_argument("--seed", type=int, default=DEMO_SEED,
+    demo.add_argument("--rows", type=_rows, default=9000,
+                      help=f"number of customers, 1-{ROWS_MAX:,} (default: 9,000)")
+    demo.add_argument("--seed", type=_seed, default=DEMO_SEED,
                       help=f"random seed (default: {DEMO_SEED}, the built-in demo data's)")
     demo.add_argument("--out", type=Path, required=True, help="output CSV")
     demo.set_defaults(run=cmd_demo_data)
 
     serve = commands.add_parser("serve", help="start the web app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1; 0.0.0.0: every interface)")
+    serve.add_argument("--port", type=_port, default=8050, help="1-65535 (default: 8050)")
     serve.set_defaults(run=cmd_serve)
+
+    users = commands.add_parser("users", help="manage who may sign in to the web app "
+                                "(the users file C2C_USERS_FILE)")
+    user_commands = users.add_subparsers(dest="users_command", required=True,
+                                         metavar="{add,remove,list}")
+    file_option = _Parser(add_help=False)
+    file_option.add_argument("--file", type=Path, help="users file (default: $C2C_USERS_FILE)")
+    add = user_commands.add_parser("add", parents=[file_option],
+                                   help="add a user, or change their password")
+    add.add_argument("name", help="user name: letters, digits, '.', '_', '-', '@'")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.set_defaults(run=cmd_users_add)
+    remove = user_commands.add_parser("remove", parents=[file_option], help="remove a user")
+    remove.add_argument("name")
+    remove.set_defaults(run=cmd_users_remove)
+    listing = user_commands.add_parser("list", parents=[file_option], help="print user names")
+    listing.set_defaults(run=cmd_users_list)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``c2c``; bad input prints one clear message and returns exit code 2."""
-    args = build_parser().parse_args(argv)
+    """Run ``c2c``; a bad option or input prints one clear message and returns exit code 2."""
     try:
+        args = build_parser().parse_args(argv)
         args.run(args)
     except C2CError as exc:
         print(f"c2c: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"c2c: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"c2c: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        print(f"c2c: error: not enough memory for this input ({exc or 'MemoryError'})",
+              file=sys.stderr)
         return 2
     return 0
 

@@ -65,6 +65,25 @@ _WHY_SLOW = {
     "birch": "Birch builds its tree one row at a time in Python",
 }
 
+# What one fit costs, as seconds ~ scale * (rows / 10,000) ** power (times k for gmm). Measured on
+# 2 cores with one thread (synthetic demo data, 5 and 17 features, k = 4 and 8; one segmentation
+# in the app: fit + profiles + metrics): kmeans 9k rows 0.10-0.18 s, 90k 0.62-1.03 s; minibatch
+# 9k 0.12-0.23 s, 90k 0.27-0.56 s; gmm 9k 0.76-1.75 s at k=4 and 2.1-3.7 s at k=8, 45k 3.9-14.8 s
+# at k=4 and 11.9-23 s at k=8; agglomerative 4.5k 0.66-1.1 s, 9k 2.2-2.7 s, 14k 6.9-13.3 s;
+# hdbscan 4.5k 0.30-0.92 s, 9k 0.50-1.15 s, 18k 4.0-10.2 s; birch 9k 0.19-0.36 s, 45k 0.41-0.79 s.
+_FIT_COST: dict[str, tuple[float, float, bool]] = {  # scale (s), power, per segment
+    "kmeans": (0.15, 1, False),
+    "minibatch": (0.25, 0.5, False),
+    "gmm": (0.5, 1, True),
+    "agglomerative": (3.3, 2, False),
+    "hdbscan": (1.4, 2, False),
+    "birch": (0.2, 1, False),
+}
+# Fits estimated at this or more run apart from the page, with a busy state and a way to cancel.
+# With the costs above: kmeans, minibatch and birch on the demo's 9,000 rows stay quick (0.14-0.24 s
+# a fit), gmm (0.9 s a segment), agglomerative (2.7 s) and hdbscan (1.1 s) are slow there.
+SLOW_FIT_SECONDS: float = 1.0
+
 _CHUNK_ROWS = 65_536  # rows per block in distance computations (~9 MB at 17 features)
 _MINIBATCH_BATCH = 4_096
 _MINIBATCH_STEPS = 100  # 100 x 4096 rows: inertia within 0.01 % of full KMeans at 1M rows
@@ -209,6 +228,37 @@ def check_algorithm(algorithm: Any) -> str:
     return algorithm
 
 
+def estimate_fit_seconds(algorithm: str, n_rows: int, k: int) -> float:
+    """Typical seconds one segmentation of ``n_rows`` rows takes, from measurements.
+
+    The rule is ``scale * (n_rows / 10_000) ** power``, times ``k`` for ``"gmm"``, with the
+    constants measured on 2 cores (see ``_FIT_COST`` in the source): linear for kmeans, gmm and
+    birch, quadratic for agglomerative and hdbscan. A fit estimated at :data:`SLOW_FIT_SECONDS`
+    or more is worth running in the background. ``"kmeans"`` is costed as the minibatch path it
+    takes above :data:`MINIBATCH_THRESHOLD` rows.
+
+    Parameters
+    ----------
+    algorithm : str
+        One of :data:`ALGORITHMS`.
+    n_rows : int
+        Rows to segment.
+    k : int
+        Number of segments asked for.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ConfigError
+        For an unknown algorithm.
+    """
+    scale, power, per_segment = _FIT_COST[_used_algorithm(check_algorithm(algorithm), n_rows)]
+    return scale * (n_rows / 10_000) ** power * (k if per_segment else 1)
+
+
 def fit_clusters(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4,
                  random_state: int = 42, n_init: int = 10) -> ClusterResult:
     """Segment the rows of ``X`` and number the segments by size.
@@ -263,8 +313,7 @@ def fit_model(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4, random_st
         k = check_k(k, n_rows)
     random_state = check_int(random_state, "random_state", 0)
     n_init = check_int(n_init, "n_init", 1)
-    if algorithm == "kmeans" and n_rows > MINIBATCH_THRESHOLD:
-        algorithm = "minibatch"
+    algorithm = _used_algorithm(algorithm, n_rows)
     limit = MAX_ROWS.get(algorithm)
     if limit is not None and n_rows > limit:
         raise ConfigError(
@@ -397,6 +446,11 @@ def _threadpool_controller() -> ThreadpoolController:
 def _one_thread() -> Any:
     """Context manager limiting BLAS and OpenMP to one thread (see the module docstring)."""
     return _threadpool_controller().limit(limits=1)
+
+
+def _used_algorithm(algorithm: str, n_rows: int) -> str:
+    """``"minibatch"`` for ``"kmeans"`` above :data:`MINIBATCH_THRESHOLD` rows, else as given."""
+    return "minibatch" if algorithm == "kmeans" and n_rows > MINIBATCH_THRESHOLD else algorithm
 
 
 def _check_labels(labels: Any, name: str = "labels") -> np.ndarray:

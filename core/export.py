@@ -6,11 +6,15 @@
 Formula injection (OWASP "CSV injection", ASVS 5.0 V1.2.10, CWE-1236): in CSV and XLSX, a text
 cell or header that starts with ``=``, ``+``, ``-``, ``@``, TAB, CR, LF or NUL, or whose first
 character after leading whitespace and double quotes is one of ``= + - @`` (or their full-width
-forms), gets a leading single quote. Text that is exactly a decimal number (``-12.5``) is left
-alone, as in Superset's ``escape_value``: it cannot be a formula. Numeric columns are never
-touched, so negative numbers stay numbers. XLSX text is always written as string cells, so no
-cell is a formula (or an error code such as ``#N/A``). Parquet is not read by spreadsheets and
-keeps every value exactly.
+forms), gets a leading single quote. The customer id is the exception: it stays exact so campaign
+tools can match it (the loader warns about such ids; in XLSX they are text cells, which never
+run). Text that is exactly a decimal number (``-12.5``) is left alone, as in Superset's
+``escape_value``: it cannot be a formula. Numeric columns are never touched, so negative numbers
+stay numbers. XLSX text is always written as string cells, so no cell is a formula (or an error
+code such as ``#N/A``). Parquet is not read by spreadsheets and keeps every value exactly.
+
+The same member list always gives the same bytes (XLSX carries fixed timestamps), and a list
+with campaign groups says in its metadata how they were drawn.
 
 Writers stream: CSV and Parquet in chunks of :data:`CHUNK_ROWS` rows, XLSX through openpyxl's
 write-only mode (rows go to a temporary file, text as inline strings), so besides the member list
@@ -25,8 +29,10 @@ import operator
 import os
 import re
 import unicodedata
+import zipfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
@@ -37,8 +43,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from core.campaign import GROUP_RULE, CampaignPlan, assign_groups
 from core.errors import ConfigError
 from core.features import FEATURE_BY_NAME, STYLE_BY_NAME
+from core.formula import looks_like_formula
 from core.pipeline import Segmentation
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 
@@ -47,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXPORT_ROW_LIMIT_XLSX", "FORMATS", "export_bytes", "export_filename",
            "exportable_attributes", "member_list", "neutralise", "neutralise_frame",
-           "write_export"]
+           "with_campaign", "write_export"]
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
 EXPORT_ROW_LIMIT_XLSX: int = 1_048_575  # an Excel sheet holds 1,048,576 rows, one is the header
@@ -58,21 +66,20 @@ CHUNK_ROWS = 100_000
 CSV_ENCODING = "utf-8-sig"  # the byte-order mark makes Excel read UTF-8; pandas and tools skip it
 MEMBER_COLUMNS: tuple[str, ...] = (ID_COLUMN, "segment", "segment_name", "distance_to_centre")
 CAMPAIGN_GROUP, PLAN_NAME = "campaign_group", "plan_name"
-TREATMENT, CONTROL = "treatment", "control"
 COLLISION_PREFIX = "input_"  # an attribute named like a member column is exported as input_<name>
 MAX_LABEL_CHARS = 60
 DATA_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq")
 
-_FORMULA_START = re.compile(r"[\t\r\n\x00]|[\s\"]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+FIXED_TIME = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
 
 
 # --- member lists ---------------------------------------------------------------------------
 
 def member_list(segmentation: Segmentation, *, segments: Collection[int] | None = None,
                 mask: np.ndarray | None = None, attributes: Sequence[str] = (),
-                campaign: Mapping[int, tuple[str, np.ndarray]] | None = None) -> pd.DataFrame:
+                plans: Mapping[int, CampaignPlan] | None = None) -> pd.DataFrame:
     """The customers to hand to a campaign tool, one row each, in input order.
 
     Parameters
@@ -88,16 +95,17 @@ def member_list(segmentation: Segmentation, *, segments: Collection[int] | None 
         (see :func:`exportable_attributes`). Behavioural values are the cleaned ones (missing
         values filled as for the segmentation). An attribute named like a member column is
         exported as ``input_<name>``.
-    campaign : mapping of int to (str, array of bool), optional
-        Per segment with a campaign plan: the plan's name and its control mask over all
-        customers. Adds ``campaign_group`` (``"treatment"`` or ``"control"``) and ``plan_name``;
-        both are empty for customers of segments without a plan.
+    plans : mapping of int to CampaignPlan, optional
+        The campaign plan of each planned segment, whose audience is the whole segment. Adds
+        ``campaign_group`` and ``plan_name`` (:func:`with_campaign`); both are empty for
+        customers of segments without a plan. A customer's group is the one of the whole
+        segment's plan, also when only some of the segment is exported.
 
     Returns
     -------
     DataFrame
         ``CUST_ID`` (text), ``segment``, ``segment_name``, ``distance_to_centre``, the campaign
-        columns when ``campaign`` is given, then ``attributes``; a RangeIndex.
+        columns when ``plans`` is given, then ``attributes``; a RangeIndex.
 
     Raises
     ------
@@ -106,16 +114,52 @@ def member_list(segmentation: Segmentation, *, segments: Collection[int] | None 
     """
     names = _checked_attributes(segmentation, attributes)
     rows = _chosen_rows(segmentation, segments, mask)
-    members = segmentation.assignments()[rows].reset_index(drop=True)
-    if campaign is not None:
-        group, plan = _campaign_columns(segmentation, campaign)
-        members[CAMPAIGN_GROUP] = pd.Series(group[rows], dtype="str")
-        members[PLAN_NAME] = pd.Series(plan[rows], dtype="str")
+    members = segmentation.assignments()
+    if plans is not None:
+        members = with_campaign(members, [(plan, [_checked_segment(segmentation, segment)])
+                                          for segment, plan in plans.items()])
+    members = members[rows].reset_index(drop=True)
     if not names:
         return members
     extra = segmentation.prepared.frame.loc[rows, names].reset_index(drop=True)
     extra.columns = [COLLISION_PREFIX + n if n in members.columns else n for n in names]
     return pd.concat([members, extra], axis=1)
+
+
+def with_campaign(assignments: pd.DataFrame,
+                  audiences: Sequence[tuple[CampaignPlan, Collection[int]]]) -> pd.DataFrame:
+    """``assignments`` with the campaign group and plan name of every customer.
+
+    Parameters
+    ----------
+    assignments : DataFrame
+        ``CUST_ID`` and ``segment`` per customer (e.g. :meth:`Segmentation.assignments` or
+        :meth:`SegmentModel.score`).
+    audiences : sequence of (CampaignPlan, collection of int)
+        Each plan with the segments that form its audience; no segment in two audiences.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``campaign_group`` (``treatment``, ``control`` or ``not_contacted``, drawn
+        by :func:`core.campaign.assign_groups` over each audience) and ``plan_name``; both
+        empty outside every audience.
+    """
+    group = np.full(len(assignments), None, dtype=object)
+    plan_name = np.full(len(assignments), None, dtype=object)
+    covered: set[int] = set()
+    for plan, segments in audiences:
+        chosen = {operator.index(s) for s in segments}
+        if chosen & covered:
+            raise ConfigError(f"segments {sorted(chosen & covered)} are in two plans' audiences")
+        covered |= chosen
+        inside = assignments["segment"].isin(chosen).to_numpy()
+        group[inside] = assign_groups(assignments[ID_COLUMN].to_numpy()[inside], plan)
+        plan_name[inside] = plan.name
+    return assignments.assign(**{CAMPAIGN_GROUP: pd.Series(group, dtype="str",
+                                                           index=assignments.index),
+                                 PLAN_NAME: pd.Series(plan_name, dtype="str",
+                                                      index=assignments.index)})
 
 
 def exportable_attributes(segmentation: Segmentation) -> tuple[str, ...]:
@@ -158,24 +202,12 @@ def _checked_mask(mask: Any, n: int, what: str) -> np.ndarray:
     return array
 
 
-def _campaign_columns(segmentation: Segmentation,
-                      campaign: Mapping[int, tuple[str, np.ndarray]]) -> tuple[np.ndarray, ...]:
-    """Campaign group and plan name of every customer (None outside planned segments)."""
-    labels = segmentation.labels
-    group = np.full(len(labels), None, dtype=object)
-    plan = np.full(len(labels), None, dtype=object)
-    for segment, (name, control) in campaign.items():
-        inside = labels == _checked_segment(segmentation, segment)
-        control = _checked_mask(control, len(labels), f"the control mask of segment {segment}")
-        group[inside] = np.where(control[inside], CONTROL, TREATMENT)
-        plan[inside] = str(name)
-    return group, plan
-
-
 def _checked_attributes(segmentation: Segmentation, attributes: Sequence[str]) -> list[str]:
     """``attributes`` without repeats, after checking each may be exported."""
     if isinstance(attributes, str):
         attributes = [attributes]
+    if not isinstance(attributes, Sequence) or not all(isinstance(a, str) for a in attributes):
+        raise ConfigError(f"attributes must be a list of column names; got {attributes!r:.60}")
     allowed = exportable_attributes(segmentation)
     unknown = [a for a in attributes if a not in allowed]
     if unknown:
@@ -194,8 +226,7 @@ def neutralise(value: Any) -> Any:
     >>> neutralise("=1+1"), neutralise("  @SUM(A1)"), neutralise("-2"), neutralise(-2)
     ("'=1+1", "'  @SUM(A1)", '-2', -2)
     """
-    if (isinstance(value, str) and _FORMULA_START.match(value)
-            and not _PLAIN_NUMBER.fullmatch(value)):
+    if looks_like_formula(value):
         return "'" + value
     return value
 
@@ -203,12 +234,14 @@ def neutralise(value: Any) -> Any:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with :func:`neutralise` applied to its headers and text columns.
 
-    Numeric, boolean and date columns are shared with ``frame``, not copied.
+    The customer id column is left exact, so campaign tools can match every customer (the
+    loader warns about ids that begin like a formula). Numeric, boolean and date columns are
+    shared with ``frame``, not copied.
     """
     out = frame.copy(deep=False)
     for position in range(frame.shape[1]):
         values = frame.iloc[:, position]
-        if _is_text(values.dtype):
+        if _is_text(values.dtype) and frame.columns[position] != ID_COLUMN:
             out.isetitem(position, values.map(neutralise, na_action="ignore"))
     out.columns = [neutralise(str(c)) for c in frame.columns]
     return out
@@ -318,6 +351,7 @@ def _write_csv(frame: pd.DataFrame, handle: BinaryIO) -> None:
 def _write_parquet(frame: pd.DataFrame, handle: BinaryIO) -> None:
     """Parquet with one row group per chunk, values unchanged."""
     schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    schema = schema.with_metadata({**schema.metadata, **_file_notes(frame)})
     with pq.ParquetWriter(handle, schema) as writer:
         for chunk in _chunks(frame):
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
@@ -326,12 +360,37 @@ def _write_parquet(frame: pd.DataFrame, handle: BinaryIO) -> None:
 def _write_xlsx(frame: pd.DataFrame, handle: BinaryIO) -> None:
     """One write-only sheet: neutralised text as string cells, numbers as numbers."""
     book = Workbook(write_only=True)
+    book.properties.created = FIXED_TIME
+    book.properties.description = _file_notes(frame).get(b"campaign_group_rule", b"").decode()
     sheet = book.create_sheet("members")
     sheet.append([_xlsx_value(sheet, neutralise(str(c))) for c in frame.columns])
     for chunk in _chunks(frame):
         for row in neutralise_frame(chunk).itertuples(index=False, name=None):
             sheet.append([_xlsx_value(sheet, value) for value in row])
-    book.save(handle)
+    raw = io.BytesIO()
+    book.save(raw)
+    _reproducible_zip(raw, handle)
+
+
+def _file_notes(frame: pd.DataFrame) -> dict[bytes, bytes]:
+    """File metadata of a member list: how its campaign groups were drawn, when it has them."""
+    return {b"campaign_group_rule": GROUP_RULE.encode()} if CAMPAIGN_GROUP in frame else {}
+
+
+def _reproducible_zip(source: BinaryIO, target: BinaryIO) -> None:
+    """Copy an XLSX archive with fixed timestamps, so the same members give the same bytes.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry.
+    """
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(source) as archive, \
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in archive.infolist():
+            content = archive.read(entry)
+            if entry.filename == "docProps/core.xml":
+                content = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
+            out.writestr(zipfile.ZipInfo(entry.filename, FIXED_TIME.timetuple()[:6]), content,
+                         compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from core.cleaning import Cleaner
 from core.clustering import nearest_centre
 from core.errors import ModelFileError
 from core.features import FEATURE_BY_NAME, add_features
+from core.levers import Lever
 from core.preprocessing import FeatureSet, Preprocessor
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 
@@ -24,12 +25,21 @@ SCHEMA_VERSION = 1
 FORMAT = "clusters-to-campaigns/segment-model"
 
 
+class ModelSegment(NamedTuple):
+    """One segment of a model: its number, name and suggested campaign levers."""
+
+    segment: int
+    name: str
+    levers: tuple[Lever, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class SegmentModel:
-    """Cleaning values, feature set, scaling, PCA, segment centres and names, in one object.
+    """Cleaning values, feature set, scaling, PCA, segment centres, names and levers.
 
     ``predict`` applies them to new customers and returns the nearest segment, so a model
-    saved from a segmentation gives the same numbers and names when it scores that data again.
+    saved from a segmentation gives the same numbers and names when it scores that data again;
+    the levers let a scheduled job pre-fill the same campaign plans as the app.
     """
 
     cleaner: Cleaner
@@ -37,17 +47,27 @@ class SegmentModel:
     centres: np.ndarray
     names: tuple[str, ...]
     config: dict[str, Any]
+    levers: tuple[tuple[Lever, ...], ...] = ()
 
     @classmethod
     def from_fit(cls, cleaner: Cleaner, preprocessor: Preprocessor, centres: np.ndarray,
-                 names: tuple[str, ...], config: SegmentationConfig) -> SegmentModel:
+                 names: tuple[str, ...], config: SegmentationConfig,
+                 levers: tuple[tuple[Lever, ...], ...] = ()) -> SegmentModel:
         """Bundle the fitted parts of a segmentation."""
-        return cls(cleaner, preprocessor, np.asarray(centres, dtype=float), names, asdict(config))
+        return cls(cleaner, preprocessor, np.asarray(centres, dtype=float), names, asdict(config),
+                   levers)
 
     @property
     def k(self) -> int:
         """Number of segments."""
         return len(self.names)
+
+    def segment(self, number: int) -> ModelSegment:
+        """Segment ``number`` (1..k); ModelFileError when there is no such segment."""
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= self.k:
+            raise ModelFileError(f"the model has segments 1-{self.k}; got {number!r}")
+        levers = self.levers[number - 1] if self.levers else ()
+        return ModelSegment(number, self.names[number - 1], levers)
 
     def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Segment number (1..k) and distance to its centre for every row of ``frame``."""
@@ -87,6 +107,7 @@ class SegmentModel:
             "pca_components": pre.pca_components_.tolist() if pre.pca is not None else None,
             "centres": self.centres.tolist(),
             "names": list(self.names),
+            "levers": [[asdict(lever) for lever in levers] for levers in self.levers],
         }
 
     def to_json(self) -> str:
@@ -171,4 +192,25 @@ def _model_from_dict(payload: Any) -> SegmentModel:
     centres = _array(payload, "centres", (len(names), dims))
     cleaner = Cleaner()
     cleaner.fill_values_ = cleaning
-    return SegmentModel(cleaner, preprocessor, centres, names, config)
+    return SegmentModel(cleaner, preprocessor, centres, names, config,
+                        _levers(payload.get("levers", []), len(names)))
+
+
+def _levers(payload: Any, k: int) -> tuple[tuple[Lever, ...], ...]:
+    """The model's levers: none (older model files), or a list of levers per segment."""
+    keys = [f.name for f in fields(Lever)]
+    try:
+        if payload == []:
+            return ()
+        if not isinstance(payload, list) or len(payload) != k:
+            raise TypeError(f"expected {k} lists, one per segment")
+        return tuple(tuple(Lever(**{key: _text(lever[key]) for key in keys})
+                           for lever in segment) for segment in payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"model field 'levers' is damaged ({exc})") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {value!r}")
+    return value

@@ -21,7 +21,9 @@ The archetype picks the base name, refined by a second fact (e.g. "Cash-advance 
 when the segment carries a high or minimum-paid balance, "Big one-off spenders" when spending is
 at least 1.5 times the population's). Segments that would share a name get, each, the trait
 that best tells them apart and is true against the population too ("Installment shoppers — high
-balance" / "Installment shoppers — low limit").
+balance" / "Installment shoppers — low limit"); failing that, a trait on which it is the extreme of
+its namesakes ("Dormant accounts — highest balance"), then two traits, and last its rank by size
+among them ("Dormant accounts — 2nd largest"), so names are always distinct and never numbers.
 
 Risk flags are plain phrases: "high utilisation" (median balance at least half the limit),
 "minimum payments only" (at least 40 % pay at most 10 % above the minimum), "heavy cash advance
@@ -34,8 +36,9 @@ the population's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,18 +88,24 @@ class Archetype(StrEnum):
     EVERYDAY = "everyday"
 
 
-# column, phrase when the segment is below the population, phrase when above
-TRAITS: tuple[tuple[str, str, str], ...] = (
-    ("BALANCE", "low balance", "high balance"),
-    ("CREDIT_LIMIT", "low limit", "high limit"),
-    ("TOTAL_SPENDING", "light spenders", "big spenders"),
-    ("PURCHASES_FREQUENCY", "rare purchases", "frequent purchases"),
-    ("CASH_ADVANCE_SHARE", "little cash", "cash-heavy"),
-    ("INSTALLMENT_SHARE", "few installments", "installment buyers"),
-    ("ONEOFF_SHARE", "few one-off buys", "one-off buyers"),
-    ("PRC_FULL_PAYMENT", "rarely pay in full", "often pay in full"),
-    ("UTILISATION", "low utilisation", "high utilisation"),
-    ("TENURE", "newer accounts", "long-standing accounts"),
+# column, phrase when the segment is below the population, phrase when above, and the phrases for
+# the lowest and the highest of the segments that share a name
+TRAITS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("BALANCE", "low balance", "high balance", "lowest balance", "highest balance"),
+    ("CREDIT_LIMIT", "low limit", "high limit", "lowest limit", "highest limit"),
+    ("TOTAL_SPENDING", "light spenders", "big spenders", "lightest spenders", "biggest spenders"),
+    ("PURCHASES_FREQUENCY", "rare purchases", "frequent purchases", "fewest purchases",
+     "most frequent purchases"),
+    ("CASH_ADVANCE_SHARE", "little cash", "cash-heavy", "least cash", "most cash"),
+    ("INSTALLMENT_SHARE", "few installments", "installment buyers", "fewest installments",
+     "most installments"),
+    ("ONEOFF_SHARE", "few one-off buys", "one-off buyers", "fewest one-off buys",
+     "most one-off buys"),
+    ("PRC_FULL_PAYMENT", "rarely pay in full", "often pay in full", "least often pay in full",
+     "most often pay in full"),
+    ("UTILISATION", "low utilisation", "high utilisation", "lowest utilisation",
+     "highest utilisation"),
+    ("TENURE", "newer accounts", "long-standing accounts", "newest accounts", "oldest accounts"),
 )
 
 
@@ -229,7 +238,11 @@ def name_segments(profiles: Sequence[SegmentProfile],
 
 
 def _distinct(names: list[str], profiles: Sequence[SegmentProfile]) -> list[str]:
-    """``names`` with every repeated name extended by a trait that tells its holders apart."""
+    """``names`` with every repeated name extended by what tells its holders apart.
+
+    Each holder, in segment order, takes the first of its :func:`_suffixes` no other holder has
+    taken; the last one, its rank by size, is never shared, so the names always end distinct.
+    """
     members: dict[str, list[int]] = defaultdict(list)
     for i, name in enumerate(names):
         members[name].append(i)
@@ -237,16 +250,41 @@ def _distinct(names: list[str], profiles: Sequence[SegmentProfile]) -> list[str]
     for name, group in members.items():
         if len(group) == 1:
             continue
-        columns = [column for column, _, _ in TRAITS]
-        z = np.array([[profiles[i].z_scores[c] for c in columns] for i in group])
-        apart = z - z.mean(axis=0)
-        taken: set[str] = set()
+        z = np.array([[profiles[i].z_scores[trait[0]] for trait in TRAITS] for i in group])
+        by_size = sorted(group, key=lambda i: (-profiles[i].size, profiles[i].segment))
+        taken: set[frozenset[str]] = set()
         for row, i in enumerate(group):
-            trait = next((phrase for phrase in _trait_phrases(profiles[i], z[row], apart[row])
-                          if phrase not in taken), f"segment {profiles[i].segment}")
-            taken.add(trait)
-            out[i] = f"{name} — {trait}"
+            suffix = next(s for s in _suffixes(profiles[i], z, row, by_size.index(i) + 1)
+                          if frozenset(s) not in taken)
+            taken.add(frozenset(suffix))
+            out[i] = f"{name} — {', '.join(suffix)}"
     return out
+
+
+def _suffixes(profile: SegmentProfile, z: np.ndarray, row: int,
+              rank: int) -> Iterator[tuple[str, ...]]:
+    """What may set segment ``row`` of namesakes with trait z-scores ``z`` apart, best first.
+
+    One trait true against its namesakes and the population, one on which it is the highest or
+    lowest of its namesakes, two traits of the first kind, and last its rank by size.
+    """
+    apart = z - z.mean(axis=0)
+    phrases = _trait_phrases(profile, z[row], apart[row])
+    yield from ((phrase,) for phrase in phrases)
+    for j in np.argsort(-np.abs(apart[row]), kind="stable"):
+        others = np.delete(z[:, j], row)
+        if z[row, j] < others.min():
+            yield (TRAITS[j][3],)
+        elif z[row, j] > others.max():
+            yield (TRAITS[j][4],)
+    yield from combinations(phrases, 2)
+    yield ("largest" if rank == 1 else f"{_ordinal(rank)} largest",)
+
+
+def _ordinal(number: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``22nd``."""
+    last = 0 if 11 <= number % 100 <= 13 else number % 10
+    return f"{number}" + {1: "st", 2: "nd", 3: "rd"}.get(last, "th")
 
 
 def _trait_phrases(profile: SegmentProfile, z: np.ndarray, apart: np.ndarray) -> list[str]:
@@ -257,7 +295,7 @@ def _trait_phrases(profile: SegmentProfile, z: np.ndarray, apart: np.ndarray) ->
     """
     phrases = []
     for j in np.argsort(-np.abs(apart), kind="stable"):
-        column, low, high = TRAITS[j]
+        column, low, high, _, _ = TRAITS[j]
         if abs(z[j]) < TRAIT_MIN_Z or np.sign(z[j]) != np.sign(apart[j]):
             continue
         if column == "PURCHASES_FREQUENCY" and profile.means[column] < NO_PURCHASE_FREQUENCY:

@@ -124,7 +124,8 @@ def segment_prepared(prepared: PreparedData, config: SegmentationConfig, data_id
                                                                     reference_labels)))
     profiles = profile_segments(prepared.frame, clusters.labels)
     model = SegmentModel.from_fit(prepared.cleaner, prepared.preprocessor, clusters.centres,
-                                  tuple(p.name for p in profiles), config)
+                                  tuple(p.name for p in profiles), config,
+                                  tuple(p.levers for p in profiles))
     stability = (assess_stability(prepared.matrix, clusters.labels, algorithm=clusters.algorithm,
                                   k=clusters.k, random_state=config.random_state)
                  if with_stability else None)

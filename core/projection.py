@@ -7,9 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 from sklearn.decomposition import PCA
 
+from core.errors import ConfigError
 from core.features import label
+
+MAX_VERTICES = 2_000  # a lasso is thinned to this many vertices before the points are tested
+MAX_INPUT_VERTICES = 1_000_000  # more than this is no hand-drawn lasso: refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,18 +50,48 @@ def project(matrix: np.ndarray, feature_names: Sequence[str]) -> MapProjection:
 
 def inside_box(coords: np.ndarray, x_range: Sequence[float],
                y_range: Sequence[float]) -> np.ndarray:
-    """Boolean mask of the points inside an axis-aligned box."""
-    (x0, x1), (y0, y1) = sorted(x_range), sorted(y_range)
+    """Boolean mask of the points inside an axis-aligned box.
+
+    Raises
+    ------
+    ConfigError
+        Unless each range is two finite numbers.
+    """
+    (x0, x1), (y0, y1) = (sorted(_finite(r, "box range", 2, 2)) for r in (x_range, y_range))
     x, y = coords[:, 0], coords[:, 1]
     return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
 
 
 def inside_polygon(coords: np.ndarray, xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:
-    """Boolean mask of the points inside a polygon (even-odd rule, vectorised ray casting)."""
-    px, py = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    x, y = coords[:, 0][:, None], coords[:, 1][:, None]
-    qx, qy = np.roll(px, -1), np.roll(py, -1)
-    crosses = (py > y) != (qy > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        at = px + (y - py) * (qx - px) / (qy - py)
-    return (crosses & (x < at)).sum(axis=1) % 2 == 1
+    """Boolean mask of the points inside a lasso outline, in memory proportional to the points.
+
+    An outline of more than :data:`MAX_VERTICES` vertices is thinned to that many (every n-th
+    vertex: a lasso drawn by hand keeps its shape); a self-crossing outline counts the areas it
+    encloses (shapely's ``make_valid``). shapely's vectorised ``contains_xy`` tests the points.
+
+    Raises
+    ------
+    ConfigError
+        Unless ``xs`` and ``ys`` are equally long lists of 3 to :data:`MAX_INPUT_VERTICES`
+        finite numbers.
+    """
+    px = _finite(xs, "lasso x", 3, MAX_INPUT_VERTICES)
+    py = _finite(ys, "lasso y", 3, MAX_INPUT_VERTICES)
+    if len(px) != len(py):
+        raise ConfigError(f"a lasso needs as many x as y values; got {len(px)} and {len(py)}")
+    step = -(-len(px) // MAX_VERTICES)
+    outline = shapely.make_valid(shapely.Polygon(np.column_stack([px[::step], py[::step]])))
+    return shapely.contains_xy(outline, coords[:, 0], coords[:, 1])
+
+
+def _finite(values: object, what: str, low: int, high: int) -> np.ndarray:
+    """``values`` as a float array of ``low`` to ``high`` finite numbers, else ConfigError."""
+    if not isinstance(values, list | tuple | np.ndarray) or not low <= len(values) <= high:
+        raise ConfigError(f"{what} must be a list of {low:,} to {high:,} numbers")
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must hold numbers only") from None
+    if array.ndim != 1 or not np.isfinite(array).all():
+        raise ConfigError(f"{what} must hold finite numbers only")
+    return array

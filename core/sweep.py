@@ -12,7 +12,7 @@ from kneed import KneeLocator
 from sklearn.metrics.pairwise import euclidean_distances
 
 from core.clustering import ALGORITHMS, check_algorithm, check_k, check_matrix, fit_model
-from core.errors import ConfigError
+from core.errors import C2CError, ConfigError
 from core.metrics import (
     SILHOUETTE_SAMPLE,
     calinski_harabasz,
@@ -24,6 +24,11 @@ from core.metrics import (
 COLUMNS: tuple[str, ...] = ("k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
                             "bic")
 SILHOUETTE_TOLERANCE = 0.10  # the elbow wins if its silhouette is within 10 % of the best
+CAMPAIGN_MIN_K = 3  # two segments rarely make two useful campaigns: also name the best k >= 3
+
+
+class SweepCancelled(C2CError):
+    """A sweep stopped before its next k because ``should_stop`` returned True."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +49,11 @@ class SweepResult:
         Rows the silhouette was computed on; None when every row was used.
     algorithm : str
         The algorithm actually fitted (``"minibatch"`` when ``"kmeans"`` switched).
+    alternative_k : int or None
+        When ``recommended_k`` is below :data:`CAMPAIGN_MIN_K` (3), the k the same rule picks
+        among the k of at least 3 that were tried; None otherwise.
+    alternative_reason : str or None
+        One sentence explaining ``alternative_k``; None when there is none.
     """
 
     table: pd.DataFrame
@@ -52,17 +62,22 @@ class SweepResult:
     knee_k: int | None
     silhouette_sample_size: int | None
     algorithm: str
+    alternative_k: int | None = None
+    alternative_reason: str | None = None
 
 
 def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str = "kmeans",
             random_state: int = 42, n_init: int = 10,
-            progress: Callable[[int, int], None] | None = None) -> SweepResult:
+            progress: Callable[[int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None) -> SweepResult:
     """Fit ``algorithm`` for every k in ``ks``, score each fit, and recommend a k.
 
     Gaussian mixtures are recommended by lowest BIC. Other algorithms take the elbow of the
     inertia curve when its silhouette is within 10 % of the best silhouette, else the k with
-    the best silhouette. The silhouette is computed on the same seeded sample of rows for every
-    k: the rows :func:`core.metrics.silhouette` draws with the same ``random_state``.
+    the best silhouette. When that k is 2, the same rule applied to the k of 3 or more gives
+    :attr:`SweepResult.alternative_k`. The silhouette is computed on the same seeded sample of
+    rows for every k: the rows :func:`core.metrics.silhouette` draws with the same
+    ``random_state``.
 
     Parameters
     ----------
@@ -79,6 +94,8 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
         Restarts per fit (see :func:`core.clustering.fit_clusters`).
     progress : callable, optional
         Called as ``progress(done, total)`` after each k.
+    should_stop : callable, optional
+        Called with no arguments before each k; when it returns True the sweep stops.
 
     Returns
     -------
@@ -88,6 +105,8 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
     ------
     ConfigError
         For bad data, a k out of range, an empty ``ks``, or ``algorithm="hdbscan"``.
+    SweepCancelled
+        When ``should_stop`` returned True.
     """
     X = check_matrix(X)
     algorithm = check_algorithm(algorithm)
@@ -102,6 +121,8 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
     rows = []
     fitted = algorithm
     for done, k in enumerate(ks, start=1):
+        if should_stop is not None and should_stop():
+            raise SweepCancelled(f"sweep stopped after {done - 1} of {len(ks)} values of k.")
         result, model = fit_model(X, algorithm=algorithm, k=k, random_state=random_state,
                                   n_init=n_init)
         fitted = result.algorithm
@@ -117,9 +138,15 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
             progress(done, len(ks))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     knee = _knee(table)
-    recommended, reason = _by_bic(table) if algorithm == "gmm" else _by_elbow(table, knee)
+    recommended, reason = _recommend(table, algorithm, knee)
+    alternative, why = None, None
+    wider = table[table["k"] >= CAMPAIGN_MIN_K].reset_index(drop=True)
+    if recommended < CAMPAIGN_MIN_K and len(wider):
+        wider_knee = knee if knee is not None and knee >= CAMPAIGN_MIN_K else _knee(wider)
+        alternative, why = _recommend(wider, algorithm, wider_knee,
+                                      among=f" among k ≥ {CAMPAIGN_MIN_K}")
     sample_size = None if sampled is None else len(sampled)
-    return SweepResult(table, recommended, reason, knee, sample_size, fitted)
+    return SweepResult(table, recommended, reason, knee, sample_size, fitted, alternative, why)
 
 
 def _checked_ks(ks: Iterable[int], n_rows: int) -> list[int]:
@@ -144,15 +171,22 @@ def _knee(table: pd.DataFrame) -> int | None:
     return None if knee is None else int(knee)
 
 
-def _by_bic(table: pd.DataFrame) -> tuple[int, str]:
+def _recommend(table: pd.DataFrame, algorithm: str, knee: int | None, *,
+               among: str = "") -> tuple[int, str]:
+    """The recommended k of ``table`` and why; ``among`` names a restricted range of k."""
+    return _by_bic(table, among) if algorithm == "gmm" else _by_elbow(table, knee, among)
+
+
+def _by_bic(table: pd.DataFrame, among: str = "") -> tuple[int, str]:
     """Lowest BIC, explained."""
     best = table.loc[table["bic"].idxmin()]
     k = int(best["k"])
-    return k, (f"k = {k}: the Gaussian mixture with the lowest BIC ({best['bic']:,.0f}), the "
-               f"best balance between fitting the customers closely and keeping the model simple.")
+    return k, (f"k = {k}: the Gaussian mixture with the lowest BIC{among} ({best['bic']:,.0f}), "
+               f"the best balance between fitting the customers closely and keeping the model "
+               f"simple.")
 
 
-def _by_elbow(table: pd.DataFrame, knee: int | None) -> tuple[int, str]:
+def _by_elbow(table: pd.DataFrame, knee: int | None, among: str = "") -> tuple[int, str]:
     """The elbow if its silhouette is close to the best, else the best silhouette, explained."""
     scores = table.set_index("k")["silhouette"]
     elbow = "the elbow of the inertia curve (where more segments stop paying off)"
@@ -160,18 +194,20 @@ def _by_elbow(table: pd.DataFrame, knee: int | None) -> tuple[int, str]:
         if knee is not None:
             return knee, f"k = {knee}: {elbow}; the silhouette could not be computed."
         k = int(table["k"].iloc[0])
-        return k, f"k = {k}: the smallest k tried, as neither an elbow nor a silhouette was found."
+        return k, (f"k = {k}: the smallest k tried{among}, as neither an elbow nor a silhouette "
+                   f"was found.")
     best_k = int(scores.idxmax())
     best = scores[best_k]
     if knee is None:
-        return best_k, (f"k = {best_k}: the best silhouette ({best:.2f}, how clearly customers "
-                        f"sit in their own segment); the inertia curve has no clear elbow.")
+        return best_k, (f"k = {best_k}: the best silhouette{among} ({best:.2f}, how clearly "
+                        f"customers sit in their own segment); the inertia curve has no clear "
+                        f"elbow.")
     if knee == best_k:
-        return knee, f"k = {knee}: {elbow}, and also the best silhouette ({best:.2f})."
+        return knee, f"k = {knee}: {elbow}, and also the best silhouette{among} ({best:.2f})."
     at_knee = scores[knee]
     if at_knee >= best - SILHOUETTE_TOLERANCE * abs(best):
         return knee, (f"k = {knee}: {elbow}, and its silhouette ({at_knee:.2f}) is within 10 % "
-                      f"of the best ({best:.2f} at k = {best_k}).")
-    return best_k, (f"k = {best_k}: the best silhouette ({best:.2f}); the elbow of the inertia "
-                    f"curve at k = {knee} separates the segments less clearly (silhouette "
-                    f"{at_knee:.2f}).")
+                      f"of the best{among} ({best:.2f} at k = {best_k}).")
+    return best_k, (f"k = {best_k}: the best silhouette{among} ({best:.2f}); the elbow of the "
+                    f"inertia curve at k = {knee} separates the segments less clearly "
+                    f"(silhouette {at_knee:.2f}).")

@@ -24,6 +24,7 @@ from pandas.api.types import (
 )
 
 from core.errors import DataValidationError
+from core.formula import FORMULA_CHARACTERS, formula_like
 from core.headers import (
     HeaderMatch,
     clean_header,
@@ -271,6 +272,13 @@ def _check_ids(check: _Checker, ids: pd.Series) -> None:
         ids_text = _plural(len(names), "id appears", "ids appear")
         check.problems.append(f"{ID_COLUMN} must be unique; {ids_text} more than once: "
                               f"{', '.join(parts)}{more}.")
+    formulas = formula_like(ids).to_numpy() & ~blank
+    if formulas.any():
+        positions, where = check.where(formulas)
+        check.issue(ID_COLUMN, f"{ID_COLUMN}: {_plural(len(positions), 'id begins', 'ids begin')}"
+                    f" like a spreadsheet formula ({FORMULA_CHARACTERS}), e.g. "
+                    f"{_cells(ids, positions)} ({where}). Ids are kept and exported exactly; "
+                    "open member lists in a spreadsheet as XLSX, where they are text.", formulas)
 
 
 def _check_column(check: _Checker, name: str, raw: pd.Series, values: np.ndarray,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 import dash
 import diskcache
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 
 from core.pipeline import SegmentationConfig
 from core.resources import shipped_folder
 from dashapp import ids
+from dashapp.auth import install_auth
 from dashapp.components import create_footer_text, create_navbar, create_notice
 from dashapp.config import MB, Settings
+from dashapp.guard import install_guard
+from dashapp.security import install_security
 from dashapp.state import parse_query, parse_state
 from dashapp.store import Store, configure_store, get_store
 
@@ -61,7 +65,8 @@ def create_app(settings: Settings | None = None, manager=None) -> Dash:
         Runs background callbacks; :func:`background_manager` of the settings when omitted.
     """
     settings = settings or Settings.from_env()
-    store = Store(settings.cache_dir / "store", settings.plans_url)
+    store = Store(settings.cache_dir / "store", settings.plans_url,
+                  retention_hours=settings.retention_hours)
     store.segmentation(store.demo_id, SegmentationConfig())  # the first page opens warm
     configure_store(store)
     app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder=str(ASSETS_FOLDER),
@@ -69,8 +74,12 @@ def create_app(settings: Settings | None = None, manager=None) -> Dash:
                background_callback_manager=manager or background_manager(settings))
     app.server.config.update(MAX_CONTENT_LENGTH=int(settings.upload_max_bytes * 1.4) + MB,
                              C2C_UPLOAD_MAX_BYTES=settings.upload_max_bytes)
-    if settings.secret_key:
-        app.server.config.update(SECRET_KEY=settings.secret_key)
+    # sessions carry the workspace id: c2c serve without SECRET_KEY signs them with a key of
+    # its own process (gunicorn refuses to start without one)
+    app.server.config.update(SECRET_KEY=settings.secret_key or secrets.token_hex(32))
+    install_security(app, settings)
+    install_guard(app.server)
+    install_auth(app, settings)
     app.layout = _shell
     return app
 
@@ -83,8 +92,9 @@ def state_from_url(search: str | None) -> tuple[dict, object]:
     store = get_store()
     notice = None
     if state.data is not None and not store.has(state.data):
-        notice = ("The data set in this link is no longer on the server (uploads are kept "
-                  "for a limited time); showing the demo customers instead.")
+        notice = (f"The data set in this link is not available to you: uploads are private "
+                  f"to whoever uploaded them and kept for {store.retention_seconds / 3600:g} "
+                  "hours. Showing the demo customers instead.")
     if state.data is None or notice:
         state = parse_state({**state.to_dict(), "data": store.demo_id})
     return state.to_dict(), create_notice(notice)
@@ -102,7 +112,10 @@ def follow_state(state: dict | None, links: list[dict]) -> tuple:
     data = store.data(view.data) if view.data and store.has(view.data) else \
         store.data(store.demo_id)
     query = view.query()
-    return create_footer_text(data), [link["page"] + query for link in links], query
+    links = links if isinstance(links, list) else []
+    pages = [link.get("page") if isinstance(link, dict) else None for link in links]
+    return (create_footer_text(data), [f"{page}{query}" if isinstance(page, str) else no_update
+                                       for page in pages], query)
 
 
 # Write the state into the address bar without a navigation (no page re-render), so a copied

@@ -12,6 +12,7 @@ from core.profiling import SegmentProfile
 from core.schema import COLUMN_BY_NAME
 from core.summary import Kpis
 from dashapp import ids
+from dashapp.auth import current_workspace
 from dashapp.plan_form import CHANNEL_OPTIONS, FIELDS, form_values
 from dashapp.theme import segment_colour
 
@@ -26,10 +27,15 @@ PAGES: tuple[tuple[str, str], ...] = (
 
 
 def create_navbar() -> dbc.Navbar:
-    """Brand and one link per page; links carry the view state in their query string."""
+    """Brand and one link per page; links carry the view state in their query string. With
+    sign-in, the user's name and a sign-out link end the bar."""
     links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact",
                                      id={"type": ids.NAV_LINK, "page": path}))
              for path, label in PAGES]
+    user = current_workspace()
+    if user:
+        links += [dbc.NavItem(html.Span(user, className="nav-link c2c-user ms-lg-3")),
+                  dbc.NavItem(dbc.NavLink("Sign out", href="/logout", external_link=True))]
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.Span("◆", className="c2c-logo"), " Clusters to Campaigns"],
                         href="/"),
@@ -152,20 +158,51 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool) -> html.Div:
         className="h-100", role="button", title="Click to highlight this segment everywhere")
 
 
+def noise_text(n_noise: int, n_customers: int) -> str:
+    """``1,234 customers (13.8 %) fit no segment and were assigned to the nearest one``."""
+    return (f"{n_noise:,} customer{'' if n_noise == 1 else 's'} "
+            f"({100 * n_noise / n_customers:.1f}\u00a0%) fit no segment and were assigned to the "
+            "nearest one")
+
+
+def create_noise_note(n_noise: int, n_customers: int) -> dbc.Alert:
+    """Above the segment cards: how many customers the algorithm left outside every segment."""
+    return dbc.Alert([html.Strong(noise_text(n_noise, n_customers) + ". "),
+                      "Their segment is only the closest match, so the cards describe them "
+                      "less well than the rest."], color="warning", className="small py-2 mb-0")
+
+
+def create_fit_message(algorithm: str, customers: int, seconds: float) -> list:
+    """The busy state of a slow fit: what runs on how many customers, and for how long."""
+    return [html.Strong(f"Fitting {ALGORITHM_LABELS[algorithm]} on {customers:,} customers…"),
+            html.Span(f" Usually about {max(1, round(seconds))} s. The segments shown stay "
+                      "usable until the new ones are ready.", className="small")]
+
+
+def create_status_note(message: str) -> dbc.Alert:
+    """A neutral, dismissable note on what just happened (not an error)."""
+    return dbc.Alert(message, color="secondary", dismissable=True, className="small py-2 mb-2")
+
+
 def _text_colour_on(background: str) -> str:
     """Black or white, whichever reads better on ``background`` (``#RRGGBB``)."""
     red, green, blue = (int(background[i:i + 2], 16) for i in (1, 3, 5))
     return "#000000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#FFFFFF"
 
 
-def create_number_field(column: str, low: float, high: float, step: float,
-                        hint: str) -> html.Label:
-    """A number input for one behavioural column, labelled from the data dictionary."""
+def create_number_field(column: str, hint: str) -> html.Label:
+    """A number field for one behavioural column, labelled from the data dictionary.
+
+    A text input with a numeric keypad, not ``type="number"``: a number input hands an
+    out-of-range or half-typed value to the server as empty, so it could not say what is wrong.
+    The server checks the value and fills the feedback line under the field.
+    """
     spec = COLUMN_BY_NAME[column]
     return html.Label([
         html.Span(spec.label, className="small"),
-        dbc.Input(id={"type": ids.SCORE_FIELD, "column": column}, type="number", min=low,
-                  max=high, step=step, size="sm", placeholder=hint),
+        dbc.Input(id={"type": ids.SCORE_FIELD, "column": column}, type="text",
+                  inputmode="decimal", size="sm", placeholder=hint, autocomplete="off"),
+        dbc.FormFeedback(id={"type": ids.SCORE_FEEDBACK, "column": column}, type="invalid"),
     ], title=f"{spec.description} ({column})", className="d-block mb-2")
 
 
@@ -240,8 +277,10 @@ def create_plan_form(plan: CampaignPlan) -> dbc.Row:
             options = list(dict.fromkeys([*CHANNEL_OPTIONS, plan.channel]))
             return dbc.Select(id=field_id, options=options, value=values[field.name])
         kind = {"text": "text", "date": "date"}.get(field.kind, "number")
+        # no min / max: the browser would send nothing for a value outside them, and the
+        # server's message says what is allowed and what was typed
         return dbc.Input(id=field_id, type=kind, value=values[field.name], debounce=True,
-                         min=0 if kind == "number" else None, step="any")
+                         step="any")
 
     return dbc.Row([dbc.Col([dbc.Label(f.label, className="small fw-semibold mb-0"),
                              field_input(f), dbc.FormText(f.help) if f.help else None],
@@ -255,6 +294,7 @@ def create_projection(projection: Projection) -> dbc.Card:
     figures = [
         ("Audience", f"{projection.audience:,}"), ("Contacted", f"{projection.treated:,}"),
         ("Control group", f"{projection.control:,}"),
+        ("Not contacted (budget cap)", f"{projection.not_contacted:,}"),
         ("Total cost", f"{projection.total_cost:,.0f}"),
         ("Expected responders", f"{projection.expected_responders:,.0f}"),
         ("Incremental revenue", f"{projection.incremental_revenue:,.0f}"), ("ROI", roi),
@@ -266,7 +306,8 @@ def create_projection(projection: Projection) -> dbc.Card:
                  for part in (html.Dt(title, className="col-7 fw-normal text-muted"),
                               html.Dd(value, className="col-5 text-end fw-semibold mb-1"))],
                 className="row mb-2 small"),
-        html.Div("Capped by the budget.", className="small text-muted")
+        html.Div("Capped by the budget: the member list marks the customers left out as "
+                 "not_contacted.", className="small text-muted mb-2")
         if projection.capped_by_budget else None,
         dbc.Alert(projection.warning, color="warning", className="small py-2 mb-0")
         if projection.warning else dbc.Alert("The control group can measure the expected "

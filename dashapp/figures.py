@@ -213,7 +213,7 @@ def distribution_figure(stats: pd.DataFrame, feature_label: str, names: Sequence
     """
     rows = stats[stats["count"] > 0]
     order = [g for g in rows.index if g == SELECTION] + [g for g in rows.index if g != SELECTION]
-    boxes = [go.Box(y=[_group_label(group, names)], orientation="h",
+    boxes = [go.Box(y=[_group_label(group, names).replace(" — ", "<br>")], orientation="h",
                     q1=[rows.at[group, "q1"]], median=[rows.at[group, "median"]],
                     q3=[rows.at[group, "q3"]], lowerfence=[rows.at[group, "lower"]],
                     upperfence=[rows.at[group, "upper"]], mean=[rows.at[group, "mean"]],
@@ -221,7 +221,7 @@ def distribution_figure(stats: pd.DataFrame, feature_label: str, names: Sequence
                     marker_color=_group_colour(group, colours))
              for group in order]
     return _figure(boxes, xaxis_title=feature_label,
-                   yaxis={"autorange": "reversed", "title": None})
+                   yaxis={"autorange": "reversed", "title": None, "automargin": True})
 
 
 def _group_colour(group: int | str, colours: Sequence[str] | None) -> str:
@@ -337,7 +337,8 @@ def migration_sankey(migration_df: pd.DataFrame, from_names: Sequence[str],
 
 
 def sweep_figure(sweep: SweepResult) -> go.Figure:
-    """Four quality scores against k, the recommended k dashed in every panel, the elbow ringed."""
+    """Four quality scores against k, the recommended k dashed in every panel (the best k ≥ 3
+    dotted when the recommendation is 2), the elbow ringed."""
     table, k = sweep.table, sweep.recommended_k
     figure = make_subplots(rows=2, cols=2, subplot_titles=[title for _, title in SWEEP_PANELS],
                            horizontal_spacing=0.14, vertical_spacing=0.2)
@@ -351,6 +352,12 @@ def sweep_figure(sweep: SweepResult) -> go.Figure:
         figure.add_vline(x=k, line={"dash": "dash", "color": SELECTION_GREY, "width": 1},
                          annotation_text=f"k = {k}", annotation_position="top right",
                          annotation_font_size=11, row=row + 1, col=col + 1)
+        if sweep.alternative_k is not None:
+            figure.add_vline(x=sweep.alternative_k,
+                             line={"dash": "dot", "color": SELECTION_GREY, "width": 1},
+                             annotation_text=f"k = {sweep.alternative_k}",
+                             annotation_position="top right", annotation_font_size=11,
+                             row=row + 1, col=col + 1)
     if sweep.knee_k is not None:
         elbow = table.loc[table["k"] == sweep.knee_k, "inertia"]
         figure.add_trace(go.Scatter(x=[sweep.knee_k], y=elbow, mode="markers", name="elbow",
@@ -361,7 +368,8 @@ def sweep_figure(sweep: SweepResult) -> go.Figure:
                          row=1, col=1)
     figure.update_xaxes(dtick=1)
     figure.update_xaxes(title_text="k (segments)", row=2)
-    figure.update_layout(template=BASE_TEMPLATE, title=f"Recommended k = {k}",
+    also = "" if sweep.alternative_k is None else f" (best k ≥ 3: {sweep.alternative_k})"
+    figure.update_layout(template=BASE_TEMPLATE, title=f"Recommended k = {k}{also}",
                          margin={"t": 70})
     return figure
 

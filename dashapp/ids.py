@@ -40,6 +40,14 @@ MIGRATION = "migration"
 PREVIOUS_K = "previous-k"
 SELECTION = "selection"
 STABILITY = "stability"
+K_NOTE = "k-note"
+FIT_REQUEST = "fit-request"  # dcc.Store: settings too slow to fit at once, for the background job
+FIT_DONE = "fit-done"  # dcc.Store: settings the background job has fitted into the store
+FIT_SUPERSEDED = "fit-superseded"  # dcc.Store: changes when newer settings stop the job
+FIT_BUSY = "fit-busy"
+FIT_MESSAGE = "fit-message"
+FIT_CANCEL = "fit-cancel"
+FIT_STATUS = "fit-status"
 
 # choose k
 SWEEP_RANGE = "sweep-range"
@@ -48,7 +56,13 @@ SWEEP_CANCEL = "sweep-cancel"
 SWEEP_PROGRESS = "sweep-progress"
 SWEEP_FIGURE = "sweep-figure"
 SWEEP_SUMMARY = "sweep-summary"
+SWEEP_STATUS = "sweep-status"
+SWEEP_JOB = "sweep-job"  # dcc.Store (session): id of this tab's sweep job in the shared store
+SWEEP_START = "sweep-start"  # dcc.Store: id of a job handed to the background run
+SWEEP_DONE = "sweep-done"  # dcc.Store: id of a job seen finishing, which redraws the result
+SWEEP_POLL = "sweep-poll"
 USE_K = "use-k"
+USE_ALTERNATIVE_K = "use-alternative-k"
 
 # data
 UPLOAD = "upload"
@@ -65,6 +79,7 @@ SCORE_MODEL_UPLOAD = "score-model-upload"
 SCORE_MODEL_STATUS = "score-model-status"
 SCORE_MODEL_RESET = "score-model-reset"
 SCORE_FIELD = "score-field"  # pattern-matching: {"type": SCORE_FIELD, "column": name}
+SCORE_FEEDBACK = "score-feedback"  # pattern-matching, as SCORE_FIELD
 SCORE_MEDIAN = "score-median"
 SCORE_FIND = "score-find"
 SCORE_RESULT = "score-result"
@@ -86,6 +101,9 @@ PLAN_FIELD = "plan-field"  # pattern-matching: {"type": PLAN_FIELD, "field": nam
 PLAN_PROJECTION = "plan-projection"
 PLAN_SAVE = "plan-save"
 PLAN_STATUS = "plan-status"
+PLAN_DOWNLOAD_BUTTON = "plan-download-button"
+PLAN_DOWNLOAD = "plan-download"
+PLAN_UPLOAD = "plan-upload"
 PORTFOLIO_BUDGET = "portfolio-budget"
 PORTFOLIO_VIEW = "portfolio-view"
 EXPORT_SCOPE = "export-scope"

@@ -23,6 +23,7 @@ from core.loading import CustomerData
 from core.naming import risk_details
 from core.pipeline import Segmentation
 from core.profiling import NUMERIC_FEATURES, SegmentProfile
+from core.stability import StabilityResult
 from core.summary import box_stats, style_mix
 from core.sweep import SweepResult
 from dashapp.figures import (
@@ -63,6 +64,7 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 
 def build_report(data: CustomerData, segmentation: Segmentation, *,
                  sweep: SweepResult | None = None,
+                 stability: StabilityResult | None = None,
                  plans: Sequence[tuple[CampaignPlan, Projection]] = ()) -> str:
     """One self-contained HTML document describing a segmentation and its campaigns.
 
@@ -73,6 +75,9 @@ def build_report(data: CustomerData, segmentation: Segmentation, *,
     segmentation : Segmentation
     sweep : SweepResult, optional
         The k sweep behind the choice of k; without it the report states k and its scores.
+    stability : StabilityResult, optional
+        The stability the app shows for this segmentation (``Store.stability``); default: the
+        segmentation's own, if it was assessed.
     plans : sequence of (CampaignPlan, Projection)
         Campaign plans with their projections (:func:`core.campaign.project`).
 
@@ -89,7 +94,7 @@ def build_report(data: CustomerData, segmentation: Segmentation, *,
         f"Campaigns.</p>",
         _data_section(data, segmentation),
         _k_section(segmentation, sweep, figures),
-        _segments_section(segmentation, figures),
+        _segments_section(segmentation, stability or segmentation.stability, figures),
         _plans_section(plans, segmentation.profiles),
     ])
     return (f"<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
@@ -161,6 +166,9 @@ def _k_section(segmentation: Segmentation, sweep: SweepResult | None,
         parts.append(f"<p>k = {k} segments was set directly; no sweep of k was run.</p>")
     else:
         parts.append(f"<p><strong>Recommendation:</strong> {escape(sweep.reason)}</p>")
+        if sweep.alternative_k is not None:
+            parts.append(f"<p><strong>Best with 3 or more segments</strong> (two segments rarely "
+                         f"make two useful campaigns): {escape(sweep.alternative_reason)}</p>")
         if sweep.recommended_k != k:
             parts.append(f"<p>The segmentation below uses k = {k}, chosen instead of the "
                          f"recommended k = {sweep.recommended_k}.</p>")
@@ -173,7 +181,8 @@ def _k_section(segmentation: Segmentation, sweep: SweepResult | None,
     return "\n".join(parts)
 
 
-def _segments_section(segmentation: Segmentation, figures: _Figures) -> str:
+def _segments_section(segmentation: Segmentation, stability: StabilityResult | None,
+                      figures: _Figures) -> str:
     """Charts comparing the segments, stability, then one block per segment."""
     profiles = segmentation.profiles
     names = [p.name for p in profiles]
@@ -188,19 +197,18 @@ def _segments_section(segmentation: Segmentation, figures: _Figures) -> str:
           for s in STYLES),
     ]
     overview = [(segment_label(p.segment, p.name), f"{p.size:,}", f"{p.share:.1%}",
-                 _verdict(segmentation, p.segment)) for p in profiles]
+                 _verdict(stability, p.segment)) for p in profiles]
     return "\n".join([
         f"<h2>Segments (k = {segmentation.k})</h2>",
         _table(("Segment", "Customers", "Share", "Stability"), overview, numeric=(1, 2)),
-        _stability_note(segmentation),
+        _stability_note(stability),
         *charts,
-        *(_segment_block(p, _verdict(segmentation, p.segment)) for p in profiles),
+        *(_segment_block(p, _verdict(stability, p.segment)) for p in profiles),
     ])
 
 
-def _stability_note(segmentation: Segmentation) -> str:
+def _stability_note(result: StabilityResult | None) -> str:
     """How the stability was measured, or that it was not."""
-    result = segmentation.stability
     if result is None:
         return "<p class='muted'>Stability was not assessed for this report.</p>"
     return (f"<p class='muted'>Stability: the segmentation was re-fitted on {result.n_resamples} "
@@ -210,9 +218,8 @@ def _stability_note(segmentation: Segmentation) -> str:
             f"2007).</p>")
 
 
-def _verdict(segmentation: Segmentation, segment: int) -> str:
+def _verdict(result: StabilityResult | None, segment: int) -> str:
     """``stable (Jaccard 0.93)``, or a dash when stability was not assessed."""
-    result = segmentation.stability
     if result is None or segment not in result.jaccard:
         return "—"
     return f"{result.verdict(segment)} (Jaccard {_number(result.jaccard[segment], '.2f')})"

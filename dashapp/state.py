@@ -16,6 +16,8 @@ from core.preprocessing import PRESETS, SCALINGS, resolve_feature_set
 
 PCA_COMPONENTS = 0.9  # "PCA on" keeps 90 % of the variance
 MAX_SEED = 2 ** 31 - 1
+MAX_FEATURES_TEXT = 2_000  # a comma-separated column list; longer is no real feature set
+MAX_QUERY_TEXT = 4_000  # a link's query string is read up to this many characters
 
 
 @dataclass(frozen=True)
@@ -41,17 +43,21 @@ class ViewState:
 
 
 def _int(value, low: int, high: int, default: int) -> int:
+    if isinstance(value, bool) or (isinstance(value, str) and len(value) > 20):
+        return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return number if low <= number <= high else default
 
 
 def _features(value) -> str | tuple[str, ...]:
+    if not isinstance(value, str) or len(value) > MAX_FEATURES_TEXT:
+        return "seed"
     if not value or value in PRESETS:
         return value or "seed"
-    columns = tuple(c for c in str(value).split(",") if c)
+    columns = tuple(c for c in value.split(",") if c)
     try:
         return resolve_feature_set(columns).columns
     except ConfigError:
@@ -59,16 +65,18 @@ def _features(value) -> str | tuple[str, ...]:
 
 
 def _pca(value) -> float | None:
+    if isinstance(value, bool):
+        return None
     try:
         share = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return share if 0 < share < 1 else None
 
 
 def parse_state(values: dict | None) -> ViewState:
     """A ViewState from query-string or store values; anything invalid takes its default."""
-    values = values or {}
+    values = values if isinstance(values, dict) else {}
     default = SegmentationConfig()
     data = values.get("data")
     config = SegmentationConfig(
@@ -84,8 +92,9 @@ def parse_state(values: dict | None) -> ViewState:
 
 
 def parse_query(search: str | None) -> ViewState:
-    """A ViewState from ``location.search``."""
-    return parse_state(dict(parse_qsl((search or "").lstrip("?"))))
+    """A ViewState from ``location.search`` (anything but text is an empty query)."""
+    text = search[:MAX_QUERY_TEXT] if isinstance(search, str) else ""
+    return parse_state(dict(parse_qsl(text.lstrip("?"))))
 
 
 def segment_numbers(values, k: int) -> list[int]:

@@ -7,6 +7,7 @@ hash) and the segmentation settings; everything else is looked up here.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -15,17 +16,22 @@ from pathlib import Path
 import diskcache
 import numpy as np
 
-from core.clustering import K_MIN
+from core.clustering import K_MIN, estimate_fit_seconds
 from core.demo import DEMO_PATH
+from core.errors import ConfigError
 from core.loading import CustomerData, load_customers
 from core.pipeline import PreparedData, Segmentation, SegmentationConfig, prepare, segment_prepared
-from core.plans import PlanStore, default_url, normalise_url
+from core.plans import PlanStore, default_url, normalise_url, segmentation_key
 from core.projection import MapProjection, inside_box, inside_polygon, project
 from core.stability import StabilityResult, assess_stability
 from core.sweep import SweepResult
 from dashapp.state import ViewState, parse_state
+from dashapp.workspace import workspace_id
 
 DEMO_LABEL = "Demo customers (synthetic)"
+DEMO_ID = "demo"  # the one data set every workspace sees
+RETENTION_HOURS = 24.0
+TICKET_SECONDS = 600  # a background fit must start this soon after it was asked for
 STORE_BYTES = 2 * 1024 ** 3
 RECENT_VALUES = 24  # unpickled results kept per process (a 9k-row segmentation is ~2.5 MB)
 STABILITY_RESAMPLES = 5  # re-fits on half the customers behind each card's stability badge
@@ -36,7 +42,8 @@ class UnknownDataSet(KeyError):
 
 
 class Store:
-    """Data sets keyed by content hash; results keyed by data set id + parameters.
+    """Data sets keyed by random ids, each owned by a workspace; results keyed by data set id
+    + parameters, kept for ``retention_hours`` like the data.
 
     Parameters
     ----------
@@ -44,24 +51,45 @@ class Store:
         The diskcache directory; every gunicorn worker must use the same one.
     plans_url : str, optional
         Database of campaign plans (SQLAlchemy URL); default: ``plans.db`` in ``directory``.
+    retention_hours : float
+        How long uploads and results are kept (``C2C_RETENTION_HOURS``).
     """
 
-    def __init__(self, directory: Path, plans_url: str | None = None) -> None:
+    def __init__(self, directory: Path, plans_url: str | None = None, *,
+                 retention_hours: float = RETENTION_HOURS) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.plans = PlanStore(normalise_url(plans_url) if plans_url else default_url(directory))
         self.cache = diskcache.Cache(str(directory), size_limit=STORE_BYTES)
+        self.retention_seconds = retention_hours * 3600
         self._forget_locks()
         os.register_at_fork(after_in_child=self._forget_locks)
-        self.demo_id = self.add(load_customers(DEMO_PATH, filename=DEMO_LABEL))
+        self.demo_id = DEMO_ID
+        self.cache.set(("data", DEMO_ID), load_customers(DEMO_PATH, filename=DEMO_LABEL))
 
     def add(self, data: CustomerData) -> str:
-        """Keep ``data`` and return its id."""
-        self.cache.set(("data", data.content_hash), data)
-        return data.content_hash
+        """Keep ``data`` in the current workspace for the retention time; return its new id.
 
-    def has(self, data_id: str) -> bool:
-        """Whether the data set ``data_id`` is here."""
-        return ("data", data_id) in self.cache
+        The id is random (never a content hash), so knowing a file does not reveal whether
+        someone uploaded it.
+        """
+        data_id = secrets.token_urlsafe(24)
+        self.cache.set(("owner", data_id), workspace_id(), expire=self.retention_seconds)
+        self.cache.set(("data", data_id), data, expire=self.retention_seconds)
+        return data_id
+
+    def has(self, data_id: object) -> bool:
+        """Whether ``data_id`` is the demo data or a data set of the current workspace.
+
+        Another workspace's data set answers exactly like one that never existed (or expired).
+        In a background job (no request) existence is enough: the request that started the job
+        checked its input.
+        """
+        if data_id == DEMO_ID:
+            return True
+        if not isinstance(data_id, str) or ("data", data_id) not in self.cache:
+            return False
+        owner = workspace_id()
+        return owner is None or self.cache.get(("owner", data_id)) == owner
 
     def data(self, data_id: str) -> CustomerData:
         """The data set ``data_id``; raises UnknownDataSet when it is not here."""
@@ -69,6 +97,25 @@ class Store:
         if data is None:
             raise UnknownDataSet(data_id)
         return data
+
+    def issue_ticket(self, view: ViewState) -> str:
+        """A single-use random ticket for a background fit of ``view`` (checked settings).
+
+        The job takes only the ticket, so a forged job request has nothing to fit.
+        """
+        ticket = secrets.token_urlsafe(16)
+        self.cache.set(("ticket", ticket), view.to_dict(), expire=TICKET_SECONDS)
+        return ticket
+
+    def redeem_ticket(self, ticket: object) -> ViewState | None:
+        """The settings of a ticket from :meth:`issue_ticket`, once; None for any other value."""
+        values = self.cache.pop(("ticket", ticket)) if isinstance(ticket, str) else None
+        return None if values is None else parse_state(values)
+
+    def plan_key(self, segmentation: Segmentation) -> str:
+        """The key of a segmentation's campaign plans in the current workspace."""
+        return segmentation_key(f"{workspace_id()}/{segmentation.data_id}",
+                                segmentation.config)
 
     def _memo(self, key: tuple, compute):
         """``cache[key]``, computed once even when several callbacks ask at the same time.
@@ -86,7 +133,7 @@ class Store:
                 value = self.cache.get(key)
                 if value is None:
                     value = compute()
-                    self.cache.set(key, value)
+                    self.cache.set(key, value, expire=self.retention_seconds)
         with self._guard:
             self._recent[key] = value
             self._recent.move_to_end(key)
@@ -125,11 +172,26 @@ class Store:
                           lambda: self._segment(data_id, config))
 
     def _segment(self, data_id: str, config: SegmentationConfig) -> Segmentation:
-        chained = config.k > K_MIN and config.algorithm != "hdbscan"
-        reference = (self.segmentation(data_id, replace(config, k=config.k - 1)).labels
-                     if chained else None)
+        previous = _numbering_reference(config)
+        reference = self.segmentation(data_id, previous).labels if previous else None
         return segment_prepared(self.prepared(data_id, config), config, data_id,
                                 reference_labels=reference)
+
+    def fit_seconds(self, data_id: str, config: SegmentationConfig) -> float:
+        """Estimated seconds before :meth:`segmentation` returns; 0 when it is stored.
+
+        The :func:`~core.clustering.estimate_fit_seconds` of every fit still missing from the
+        chain of k values its numbering follows. Raises ConfigError for an unusable feature set.
+        """
+        rows = len(self.prepared(data_id, config).frame)
+        seconds, link = 0.0, config
+        while link is not None and not self._stored(("segmentation", data_id, link)):
+            seconds += estimate_fit_seconds(link.algorithm, rows, link.k)
+            link = _numbering_reference(link)
+        return seconds
+
+    def _stored(self, key: tuple) -> bool:
+        return key in self._recent or key in self.cache
 
     def stability(self, data_id: str, config: SegmentationConfig) -> StabilityResult:
         """How often re-fits on subsamples find each segment again (seconds: run apart)."""
@@ -157,14 +219,21 @@ class Store:
     def selection_mask(self, view: ViewState, selection: dict | None) -> np.ndarray | None:
         """The customers inside a lasso or box drawn on the current map; None if there is none.
 
-        A selection drawn on another map (other data, features, scaling or PCA) is ignored.
+        A selection drawn on another map (other data, features, scaling or PCA) is ignored, and
+        so is one that is not a well-formed outline (it comes from the browser).
         """
-        if not selection or selection.get("map") != map_key(view):
+        if not isinstance(selection, dict) or selection.get("map") != map_key(view):
+            return None
+        shape = "lasso" if "lasso" in selection else "box"
+        outline = selection.get(shape)
+        if not isinstance(outline, dict):
             return None
         coords = self.projection(view.data, view.config).coords
-        if "lasso" in selection:
-            return inside_polygon(coords, selection["lasso"]["x"], selection["lasso"]["y"])
-        return inside_box(coords, selection["box"]["x"], selection["box"]["y"])
+        test = inside_polygon if shape == "lasso" else inside_box
+        try:
+            return test(coords, outline.get("x"), outline.get("y"))
+        except ConfigError:
+            return None
 
     def sweep(self, data_id: str, config: SegmentationConfig) -> SweepResult | None:
         """A finished k sweep for these settings, if one was stored."""
@@ -173,6 +242,12 @@ class Store:
     def keep_sweep(self, data_id: str, config: SegmentationConfig, result: SweepResult) -> None:
         """Store a finished k sweep so returning to the page shows it."""
         self.cache.set(("sweep", data_id, replace(config, k=0)), result)
+
+
+def _numbering_reference(config: SegmentationConfig) -> SegmentationConfig | None:
+    """The settings (k - 1) whose segment numbers ``config``'s follow; hdbscan follows none."""
+    chained = config.k > K_MIN and config.algorithm != "hdbscan"
+    return replace(config, k=config.k - 1) if chained else None
 
 
 def map_key(view: ViewState) -> list:

@@ -9,6 +9,7 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from plotly.graph_objects import Figure
 
+from core.clustering import estimate_fit_seconds
 from core.demo import generate_demo_data
 from core.errors import DataValidationError
 from core.pipeline import SegmentationConfig
@@ -91,7 +92,7 @@ def test_upload_callback_keeps_the_data_on_failure_and_switches_on_success(app, 
 def test_links_carry_the_state_and_stale_links_say_so(app):
     state, notice = state_from_url("?data=gone&k=6")
     assert state["k"] == 6 and state["data"] == get_store().demo_id
-    assert "no longer on the server" in text_of(notice)
+    assert "not available to you" in text_of(notice)
     footer, hrefs, query = follow_state(state, [{"page": "/"}, {"page": "/segments"}])
     assert "Demo customers" in text_of(footer) and "9,000 customers" in text_of(footer)
     assert hrefs == ["/" + query, "/segments" + query] and "k=6" in query
@@ -99,31 +100,96 @@ def test_links_carry_the_state_and_stale_links_say_so(app):
 
 # --- segments page --------------------------------------------------------------------------
 
+
 def test_settings_that_cannot_be_used_keep_the_view(pages, demo_state):
-    state, error = pages.segments.apply_controls(5, "custom", ["BALANCE"], "kmeans", "standard",
-                                           False, 42, demo_state)
-    assert state is no_update and "at least two" in text_of(error)
-    state, error = pages.segments.apply_controls(6, "behaviour", [], "gmm", "robust", True, 7,
-                                           demo_state)
-    assert error is None and parse_state(state).config == SegmentationConfig(
-        features="behaviour", algorithm="gmm", k=6, scaling="robust", pca=0.9, random_state=7)
+    state, error, _, _, request, _ = pages.segments.apply_controls(
+        5, "custom", ["BALANCE", "FAVOURITE_COLOUR"], "kmeans", "standard", False, 42, demo_state,
+        pages.segments.HIDDEN)
+    assert state is no_update and request is no_update
+    assert "cannot be used" in text_of(error) and "FAVOURITE_COLOUR" in text_of(error)
+    state, error, status, stop, request, _ = pages.segments.apply_controls(
+        6, "behaviour", [], "kmeans", "robust", True, 7, demo_state, pages.segments.HIDDEN)
+    assert error is None and status is None and request is no_update and stop is no_update
+    assert parse_state(state).config == SegmentationConfig(
+        features="behaviour", k=6, scaling="robust", pca=0.9, random_state=7)
+
+
+@pytest.mark.parametrize("columns", [[], ["BALANCE"], None, "BALANCE,TENURE", [["x"], 3]])
+def test_custom_without_two_columns_waits_without_an_error(pages, demo_state, columns):
+    idle = pages.segments.HIDDEN  # the busy banner's style: no job running
+    assert pages.segments.apply_controls(5, "custom", columns, "kmeans", "standard", False, 42,
+                                         demo_state, idle)[:3] == (no_update, None, no_update)
+    assert "Pick at least two columns" in pages.segments.describe_preset("custom")[0]
+
+
+def test_slow_settings_go_to_the_background_job_and_come_back_from_the_store(pages,
+                                                                            demo_state):
+    state, error, _, stop, request, message = pages.segments.apply_controls(
+        3, "seed", [], "gmm", "standard", False, 9137, demo_state,  # a seed of its own
+        pages.segments.HIDDEN)
+    assert state is no_update and error is None and stop is no_update
+    assert set(request) == {"ticket", "algorithm"} and request["algorithm"] == "gmm"
+    assert "Fitting Gaussian mixture on 9,000 customers…" in text_of(message)
+    forged = {"ticket": "made-up", "algorithm": "gmm"}
+    assert pages.segments.fit_in_background(forged, "nonce") == (no_update, no_update)
+    done, error = pages.segments.fit_in_background(request, "nonce")
+    wanted = SegmentationConfig(algorithm="gmm", k=3, random_state=9137)
+    assert parse_state(done).config == wanted and error is None
+    assert pages.segments.fit_in_background(request, "nonce") == (no_update, no_update)  # once
+    assert get_store().fit_seconds(demo_state["data"], wanted) == 0
+    controls = (3, "seed", [], "gmm", "standard", False, 9137)
+    assert pages.segments.show_fitted(done, *controls, demo_state) == done
+    moved_on = (3, "seed", [], "kmeans", "standard", False, 42)  # back to the view shown
+    assert pages.segments.show_fitted(done, *moved_on, demo_state) is no_update
+    again = pages.segments.apply_controls(3, "seed", [], "gmm", "standard", False, 9137,
+                                          demo_state, pages.segments.HIDDEN)
+    assert again[0] == done and again[4] is no_update  # now instant, from the store
+    # while a job runs, any settings that do not start another one stop it
+    assert pages.segments.apply_controls(4, "seed", [], "kmeans", "standard", False, 42,
+                                         demo_state, {})[3] is not no_update
+
+
+def test_cancel_puts_the_controls_back_and_says_so(pages, demo_state):
+    request = {"ticket": "t", "algorithm": "agglomerative"}
+    status, k, preset, columns, algorithm, *_ = pages.segments.fit_cancelled(
+        1, request, {**demo_state, "k": 6, "features": "behaviour"})
+    assert "Agglomerative (Ward) was cancelled" in text_of(status)
+    assert (k, preset, columns, algorithm) == (6, "behaviour", [], "kmeans")
+    assert pages.segments.fit_cancelled(None, request, demo_state) is no_update
+
+
+def test_fit_seconds_counts_the_missing_fits_of_the_k_chain(app, demo_state):
+    store = get_store()
+    assert store.fit_seconds(store.demo_id, SegmentationConfig()) == 0  # warm at start
+    rows = len(store.data(store.demo_id).frame)
+    config = SegmentationConfig(k=5, random_state=9138)
+    assert store.fit_seconds(store.demo_id, config) == pytest.approx(
+        4 * estimate_fit_seconds("kmeans", rows, 4))  # k = 2..5, none fitted yet
+    hdbscan = SegmentationConfig(algorithm="hdbscan", k=5, random_state=9138)
+    assert store.fit_seconds(store.demo_id, hdbscan) == estimate_fit_seconds("hdbscan", rows, 5)
 
 
 def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
-    figure, key, note = pages.segments.draw_map({**demo_state, "k": 4}, None)
+    figure, key, note, *_ = pages.segments.draw_map({**demo_state, "k": 4}, None)
     assert isinstance(figure, Figure) and "4 segments" in note
-    patch, same_key, _ = pages.segments.draw_map({**demo_state, "k": 5}, key)
+    patch, same_key, *_ = pages.segments.draw_map({**demo_state, "k": 5}, key)
     assert isinstance(patch, Patch) and same_key is no_update
-    other, new_key, _ = pages.segments.draw_map({**demo_state, "features": "behaviour"}, key)
+    other, new_key, *_ = pages.segments.draw_map({**demo_state, "features": "behaviour"}, key)
     assert isinstance(other, Figure) and new_key != key
 
 
-def test_hdbscan_says_how_many_customers_fitted_no_cluster(pages, demo_state):
-    state = {**demo_state, "algorithm": "hdbscan", "features": "behaviour"}
+def test_hdbscan_shows_the_k_it_found_and_its_noise_share(pages, demo_state):
+    state = {**demo_state, "algorithm": "hdbscan"}
     result = get_store().segmentation(get_store().demo_id, get_store().active(state).config)
-    note = pages.segments.draw_map(state, None)[2]
-    assert result.clusters.n_noise > 0  # the demo's overlapping groups leave some unclustered
-    assert f"{result.clusters.n_noise:,} customers fitted no cluster" in note
+    _, _, note, k_disabled, k_note = pages.segments.draw_map(state, None)
+    noise = result.clusters.n_noise
+    assert noise > 0  # the demo's overlapping groups leave some unclustered
+    share = f"{noise:,} customers ({100 * noise / 9000:.1f}\u00a0%) fit no segment"
+    assert share in note and f"{result.k} segments" in note
+    assert k_disabled is True and k_note == f"HDBSCAN chooses k itself: found {result.k}"
+    cards = pages.segments.draw_cards(state, None)
+    assert share in text_of(cards[0]) and len(cards) == result.k + 1
+    assert pages.segments.draw_map(demo_state, None)[3:] == (False, None)
 
 
 def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state):

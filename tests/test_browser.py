@@ -105,6 +105,7 @@ def test_sweep_can_be_cancelled(dash_duo, app):
     wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.SWEEP_CANCEL}").is_enabled(),
              "cancel enabled while running")
     dash_duo.find_element(f"#{ids.SWEEP_CANCEL}").click()
+    dash_duo.wait_for_contains_text(f"#{ids.SWEEP_STATUS}", "Sweep cancelled", timeout=TIMEOUT)
     wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.SWEEP_RUN}").is_enabled(),
              "run enabled again after cancel")
     dash_duo.driver.implicitly_wait(0)
@@ -169,7 +170,7 @@ def test_download_member_lists(dash_duo, app, fmt):
     click(dash_duo, f"#{ids.EXPORT_BUTTON}")
     dash_duo.wait_for_contains_text(f"#{ids.EXPORT_STATUS}", "9,000 customers exported",
                                     timeout=TIMEOUT)
-    name = dash_duo.find_element(f"#{ids.EXPORT_STATUS}").text.split(" to ")[1].rstrip(".")
+    name = dash_duo.find_element(f"#{ids.EXPORT_STATUS}").text.split(" to ")[1].split(" (")[0]
     path = Path(dash_duo.download_path) / name
     wait_for(dash_duo, path.exists, f"{name} downloaded")
     frame = {"csv": pd.read_csv, "xlsx": pd.read_excel, "parquet": pd.read_parquet}[fmt](path)

@@ -6,7 +6,9 @@ import ast
 import dataclasses
 import hashlib
 import inspect
+import math
 import re
+from collections import Counter
 from datetime import date, datetime
 
 import numpy as np
@@ -23,8 +25,10 @@ from core.campaign import (
     Z_SUM,
     CampaignPlan,
     allocate,
+    assign_groups,
+    campaign_summary,
+    customer_draws,
     default_plan,
-    holdout_mask,
     project,
 )
 from core.demo import generate_demo_data
@@ -220,58 +224,78 @@ def test_allocation_rejects_bad_budgets_and_repeated_segments():
         allocate([(plan(), 10), (plan(name="other"), 10)], 100)
 
 
-# --- holdout --------------------------------------------------------------------------------
+# --- campaign groups ------------------------------------------------------------------------
 
 IDS = [f"C{i:05d}" for i in range(10_000)]
 
 
-def test_holdout_is_deterministic():
-    assert np.array_equal(holdout_mask(IDS, 0.1, 3), holdout_mask(IDS, 0.1, 3))
+def groups(ids=IDS, **changes) -> np.ndarray:
+    return assign_groups(ids, plan(**changes))
 
 
-def test_holdout_follows_the_id_not_the_order():
+def test_groups_have_exactly_the_projected_sizes():
+    for changes in ({}, {"holdout_share": 0.3, "budget_cap": 150.0}, {"budget_cap": 0.0},
+                    {"holdout_share": 0.0}, {"holdout_share": 0.5, "budget_cap": 1e308}):
+        projection = project(plan(**changes), len(IDS))
+        counts = Counter(groups(**changes).tolist())
+        assert (counts["treatment"], counts["control"], counts["not_contacted"]) == (
+            projection.treated, projection.control, projection.not_contacted)
+        assert sum(counts.values()) == len(IDS)
+
+
+def test_groups_are_deterministic_and_follow_the_id_not_the_order():
+    assert np.array_equal(groups(), groups())
     order = np.random.default_rng(0).permutation(len(IDS))
-    shuffled = holdout_mask(np.array(IDS, dtype=object)[order], 0.1, 3)
-    assert np.array_equal(shuffled, holdout_mask(IDS, 0.1, 3)[order])
+    shuffled = groups(np.array(IDS, dtype=object)[order])
+    assert np.array_equal(shuffled, groups()[order])
+    assert not np.array_equal(groups(seed=3), groups(seed=4))
 
 
-def test_holdout_changes_with_the_seed():
-    assert not np.array_equal(holdout_mask(IDS, 0.1, 3), holdout_mask(IDS, 0.1, 4))
-
-
-def test_holdout_share_is_close_to_the_target():
-    ids = [f"C{i:07d}" for i in range(100_000)]
-    # sd of the share = sqrt(0.1 × 0.9 / 100,000) ≈ 0.00095; allow 5 sd
-    assert holdout_mask(ids, 0.1, 0).mean() == pytest.approx(0.1, abs=0.005)
-
-
-def test_holdout_follows_the_documented_hash():
-    # u = first 53 bits of blake2b(f"{seed}:{id}", 8 bytes) / 2**53; control when u < share
+def test_groups_follow_the_documented_rule():
+    # rank by u = first 53 bits of blake2b(f"{seed}:{id}", 8 bytes) / 2**53: control first,
+    # then as many treated as the cap affords, the rest not contacted
     def uniform(customer: str) -> float:
         digest = hashlib.blake2b(f"5:{customer}".encode(), digest_size=8).digest()
         return (int.from_bytes(digest, "big") >> 11) / 2**53
 
-    expected = [uniform(c) < 0.3 for c in IDS[:500]]
-    assert holdout_mask(IDS[:500], 0.3, 5).tolist() == expected
+    ids = IDS[:500]
+    ranked = sorted(ids, key=uniform)
+    result = dict(zip(ids, assign_groups(ids, plan(seed=5, holdout_share=0.3, budget_cap=50.0)),
+                      strict=True))
+    treated = math.floor(50.0 / plan().cost_per_treated)
+    assert [result[c] for c in ranked] == (["control"] * 150 + ["treatment"] * treated
+                                           + ["not_contacted"] * (350 - treated))
+    assert np.allclose(customer_draws(ids, 5), [uniform(c) for c in ids])
 
 
-def test_holdout_edges_and_input_checks():
-    assert not holdout_mask(IDS, 0.0, 1).any() and holdout_mask(IDS, 1.0, 1).all()
-    assert holdout_mask([], 0.5, 1).shape == (0,)
-    assert np.array_equal(holdout_mask(np.arange(50), 0.5, 1),
-                          holdout_mask([str(i) for i in range(50)], 0.5, 1))
+def test_draws_edges_and_input_checks():
+    assert customer_draws([], 1).shape == (0,) and groups([]).shape == (0,)
+    assert np.array_equal(customer_draws(np.arange(50), 1),
+                          customer_draws([str(i) for i in range(50)], 1))
     with pytest.raises(ConfigError, match=r"shape \(2, 2\)"):
-        holdout_mask(np.array([["a", "b"], ["c", "d"]]), 0.1, 1)
-    with pytest.raises(ConfigError, match="got 1.5"):
-        holdout_mask(IDS, 1.5, 1)
+        customer_draws(np.array([["a", "b"], ["c", "d"]]), 1)
+    with pytest.raises(ConfigError, match="got -1"):
+        customer_draws(IDS, -1)
+
+
+def test_a_huge_budget_cap_contacts_everyone_without_overflow():
+    projection = project(plan(budget_cap=1e308, cost_per_contact=1e-300,
+                              offer_cost_per_responder=0), 1000)
+    assert projection.treated == 900 and not projection.capped_by_budget
 
 
 @given(ids=st.lists(st.text(max_size=12), unique=True, max_size=60), seed=st.integers(0, 2**63 - 1),
-       share=st.floats(0, 1), data=st.data())
-def test_a_subset_of_ids_keeps_its_assignment(ids, seed, share, data):
-    subset = data.draw(st.lists(st.sampled_from(ids), unique=True) if ids else st.just([]))
-    full = dict(zip(ids, holdout_mask(ids, share, seed).tolist(), strict=True))
-    assert holdout_mask(subset, share, seed).tolist() == [full[c] for c in subset]
+       share=st.floats(0, 0.5), cap=st.none() | st.floats(0, 100))
+def test_every_audience_member_gets_exactly_one_group(ids, seed, share, cap):
+    result = assign_groups(ids, plan(seed=seed, holdout_share=share, budget_cap=cap))
+    projection = project(plan(holdout_share=share, budget_cap=cap), len(ids))
+    counts = Counter(result.tolist())
+    assert set(counts) <= {"treatment", "control", "not_contacted"}
+    assert (counts["treatment"], counts["control"]) == (projection.treated, projection.control)
+    summary = campaign_summary(plan(holdout_share=share, budget_cap=cap), result.tolist())
+    assert (summary["audience"], summary["contacted"], summary["control"],
+            summary["not_contacted"]) == (len(ids), projection.treated, projection.control,
+                                          projection.not_contacted)
 
 
 # --- defaults from a real profile -----------------------------------------------------------

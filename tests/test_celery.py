@@ -30,7 +30,7 @@ def test_sweep_runs_on_a_celery_worker(tmp_path):
     redis_port, web_port = free_port(), free_port()
     env = {**os.environ, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
            "C2C_CACHE_DIR": str(tmp_path / "cache"), "SECRET_KEY": "celery-test",
-           "OMP_NUM_THREADS": "1"}
+           "C2C_ALLOW_ANONYMOUS": "1", "OMP_NUM_THREADS": "1"}
     processes = [
         start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no"], env, tmp_path / "redis.log"),

@@ -1,5 +1,6 @@
 """``c2c`` end to end: outputs on success, exit code 2 and one clear message on bad input."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,60 @@ def test_the_installed_console_script(tmp_path):
     assert "c2c: error:" in done.stderr and "Traceback" not in done.stderr
     help_text = subprocess.run([c2c, "--help"], capture_output=True, text=True, timeout=60).stdout
     assert all(cmd in help_text for cmd in ("fit", "sweep", "score", "demo-data", "serve"))
+
+
+def _one_line_error(err: str, shown: str) -> bool:
+    """A bad option is reported in exactly one line that names the bad value."""
+    return (err.count("\n") == 1 and err.startswith("c2c") and " error: " in err
+            and shown in err and "Traceback" not in err)
+
+
+@pytest.mark.parametrize(("args", "shown"), [
+    ([], "command"),
+    (["fit"], "--out"),
+    (["fit", "--out", "{out}", "--colour", "red"], "--colour"),
+    (["fit", "--algorithm", "kmedoids", "--out", "{out}"], "kmedoids"),
+    (["fit", "--k", "four", "--out", "{out}"], "four"),
+    (["fit", "--k", "1", "--out", "{out}"], "k=1"),
+    (["fit", "--seed", "-1", "--out", "{out}"], "-1"),
+    (["fit", "--seed", "4294967296", "--out", "{out}"], "4294967296"),
+    (["fit", "--seed", "1.5", "--out", "{out}"], "1.5"),
+    (["fit", "--pca", "many", "--out", "{out}"], "many"),
+    (["fit", "--pca", "0", "--out", "{out}"], "pca"),
+    (["fit", "--pca", "nan", "--out", "{out}"], "nan"),
+    (["fit", "--pca", "99", "--out", "{out}"], "99"),
+    (["sweep", "--k", "5-3", "--out", "{out}/sweep.csv"], "5-3"),
+    (["sweep", "--k", "2-99", "--out", "{out}/sweep.csv"], "2-99"),
+    (["sweep", "--seed", "99999999999999", "--out", "{out}/sweep.csv"], "99999999999999"),
+    (["score", "--model", "{out}/none.json", "--data", "{out}/none.csv", "--out", "{out}/s.csv"],
+     "none.json"),
+    (["demo-data", "--rows", "100000000", "--out", "{out}/demo.csv"], "100000000"),
+    (["demo-data", "--rows", "1e3", "--out", "{out}/demo.csv"], "1e3"),
+    (["demo-data", "--seed", "-5", "--out", "{out}/demo.csv"], "-5"),
+    (["serve", "--port", "99999"], "99999"),
+    (["serve", "--port", "0"], "'0'"),
+    (["serve", "--port", "http"], "http"),
+    (["serve", "--host", ""], "--host"),
+    (["serve", "--host", "no-such-host.invalid"], "no-such-host.invalid"),
+    (["serve", "--host", "192.0.2.1"], "192.0.2.1"),  # TEST-NET-1: not an address of this host
+])
+def test_every_bad_option_exits_2_with_one_line(tmp_path, capsys, args, shown):
+    assert main([a.format(out=tmp_path) for a in args]) == 2
+    assert _one_line_error(capsys.readouterr().err, shown)
+
+
+def test_serve_on_a_port_in_use_exits_2_before_starting_the_app(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        assert main(["serve", "--port", port]) == 2
+    assert _one_line_error(capsys.readouterr().err, f"--port {port}: Address already in use")
+
+
+def test_a_bad_port_through_the_console_script(tmp_path):
+    c2c = str(Path(sys.executable).with_name("c2c"))
+    done = subprocess.run([c2c, "serve", "--port", "99999"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert _one_line_error(done.stderr, "99999")

@@ -39,6 +39,7 @@ def test_procfile_starts_gunicorn_serving_the_app(tmp_path):
     command = (ROOT / "Procfile").read_text().split(":", 1)[1].strip()
     port = free_port()
     env = {**os.environ, "PORT": str(port), "C2C_CACHE_DIR": str(tmp_path / "cache"),
+           "SECRET_KEY": "deployment-test", "C2C_ALLOW_ANONYMOUS": "1",  # no sign-in here
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     server = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

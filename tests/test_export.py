@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from datetime import date
 
 import numpy as np
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import export
-from core.campaign import CampaignPlan, holdout_mask
+from core.campaign import CampaignPlan, assign_groups, project
 from core.demo import generate_demo_data
 from core.errors import ConfigError
 from core.export import (
@@ -80,18 +81,20 @@ def ids(segmentation):
 
 @pytest.fixture(scope="module")
 def full(segmentation):
-    """Everyone, with a campaign on segments 1 and 3 and every kind of attribute."""
-    frame = segmentation.prepared.frame
-    plans = {s: CampaignPlan(name=f"=plan {s}", segment=s, objective="Grow", offer="Cashback",
-                             channel="Email", cost_per_contact=0.02, response_rate=0.01,
-                             value_per_responder=40.0, offer_cost_per_responder=10.0,
-                             budget_cap=None, holdout_share=0.2, start=date(2025, 1, 6),
-                             duration_days=30, seed=s)
-             for s in (1, 3)}
-    campaign = {s: (p.name, holdout_mask(frame["CUST_ID"].to_numpy(), p.holdout_share, p.seed))
-                for s, p in plans.items()}
+    """Everyone, with a campaign on segments 1 and 3 (3 capped) and every kind of attribute."""
     return member_list(segmentation, attributes=[*TEXT_ATTRIBUTES, "NUM", "BALANCE"],
-                       campaign=campaign)
+                       plans=PLANS)
+
+
+def campaign_plan(segment: int, **changes) -> CampaignPlan:
+    values = dict(name=f"=plan {segment}", segment=segment, objective="Grow", offer="Cashback",
+                  channel="Email", cost_per_contact=0.02, response_rate=0.01,
+                  value_per_responder=40.0, offer_cost_per_responder=10.0, budget_cap=None,
+                  holdout_share=0.2, start=date(2025, 1, 6), duration_days=30, seed=segment)
+    return CampaignPlan(**(values | changes))
+
+
+PLANS = {1: campaign_plan(1), 3: campaign_plan(3, budget_cap=1.0)}
 
 
 def _read(fmt: str, content: bytes, text_columns) -> pd.DataFrame:
@@ -171,14 +174,72 @@ def test_per_segment_files_reunite_every_customer(segmentation, ids, fmt):
 
 
 def test_campaign_columns_split_planned_segments_only(segmentation, full):
-    frame = segmentation.prepared.frame
-    control = holdout_mask(frame["CUST_ID"].to_numpy(), 0.2, 1)
     planned = full["segment"].isin([1, 3]).to_numpy()
     assert full.loc[~planned, ["campaign_group", "plan_name"]].isna().all().all()
-    assert set(full.loc[planned, "campaign_group"]) == {"treatment", "control"}
-    one = (full["segment"] == 1).to_numpy()
-    assert (full.loc[one, "campaign_group"] == "control").sum() == (control & one).sum()
-    assert (full.loc[one, "plan_name"] == "=plan 1").all()
+    for segment, plan in PLANS.items():
+        inside = full["segment"] == segment
+        projection = project(plan, int(inside.sum()))
+        counts = full.loc[inside, "campaign_group"].value_counts()
+        assert (counts.get("treatment", 0), counts.get("control", 0),
+                counts.get("not_contacted", 0)) == (projection.treated, projection.control,
+                                                    projection.not_contacted)
+        assert (full.loc[inside, "plan_name"] == plan.name).all()
+    assert PLANS[3].budget_cap and projection.not_contacted > 0  # the cap leaves some out
+
+
+@settings(max_examples=40, deadline=None)
+@given(chosen=st.sets(st.integers(1, K), min_size=1, max_size=K),
+       holdout=st.floats(0, 0.5), seed=st.integers(0, 2**63 - 1),
+       cap=st.none() | st.sampled_from([0.0, 0.01, 0.5]) | st.floats(0, 1e7),
+       fmt=st.sampled_from(FORMATS), data=st.data())
+def test_exported_groups_equal_the_projection_for_random_plans(segmentation, chosen, holdout,
+                                                               seed, cap, fmt, data):
+    plans = {s: campaign_plan(s, holdout_share=holdout, budget_cap=cap, seed=seed,
+                              cost_per_contact=data.draw(st.floats(0, 5)))
+             for s in chosen}
+    members = member_list(segmentation, segments=chosen, plans=plans)
+    back = _read(fmt, export_bytes(members, fmt), ["CUST_ID", "campaign_group"])
+    assert back["CUST_ID"].tolist() == _expected(members, fmt)["CUST_ID"].tolist()
+    assert back["CUST_ID"].is_unique
+    for segment, plan in plans.items():
+        groups = back.loc[back["segment"] == segment, "campaign_group"]
+        projection = project(plan, len(groups))
+        assert len(groups) == next(p.size for p in segmentation.profiles
+                                   if p.segment == segment)
+        assert groups.isin(["treatment", "control", "not_contacted"]).all()
+        assert (groups == "treatment").sum() == projection.treated
+        assert (groups == "control").sum() == projection.control
+        assert (groups == "not_contacted").sum() == projection.not_contacted
+
+
+def test_groups_follow_the_whole_segment_in_any_export(segmentation, full, ids):
+    mask = np.random.default_rng(3).random(len(ids)) < 0.3
+    selected = member_list(segmentation, mask=mask, plans=PLANS)
+    expected = full.set_index("CUST_ID").loc[selected["CUST_ID"], "campaign_group"]
+    assert selected["campaign_group"].tolist() == expected.tolist()
+    one = member_list(segmentation, segments=[1], plans=PLANS)
+    inside = segmentation.labels == 1
+    assert one["campaign_group"].tolist() == assign_groups(ids[inside], PLANS[1]).tolist()
+
+
+def test_segments_in_two_audiences_are_refused(segmentation):
+    assignments = segmentation.assignments()
+    with pytest.raises(ConfigError, match=r"segments \[2\] are in two"):
+        export.with_campaign(assignments, [(PLANS[1], [1, 2]), (PLANS[3], [2, 3])])
+
+
+def test_group_rule_is_in_the_file_metadata(full):
+    parquet = pq.read_schema(io.BytesIO(export_bytes(full, "parquet"))).metadata
+    assert parquet[b"campaign_group_rule"].decode().startswith("Who is in which group")
+    book = openpyxl.load_workbook(io.BytesIO(export_bytes(full, "xlsx")))
+    assert "seeded hash" in book.properties.description
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_same_members_give_the_same_bytes(full, fmt):
+    first = export_bytes(full, fmt)
+    time.sleep(1.1)  # zip entries and Excel's properties carry seconds
+    assert export_bytes(full, fmt) == first
 
 
 def test_attributes_are_allowlisted(segmentation):
@@ -192,8 +253,7 @@ def test_attributes_are_allowlisted(segmentation):
 @pytest.mark.parametrize("kwargs", [
     {"segments": [K + 1]}, {"segments": [1.5]}, {"segments": [True]},
     {"mask": np.ones(3, dtype=bool)}, {"mask": np.ones(ROWS, dtype=int)},
-    {"campaign": {1: ("plan", np.ones(ROWS - 1, dtype=bool))}},
-    {"campaign": {K + 1: ("plan", np.ones(ROWS, dtype=bool))}},
+    {"plans": {K + 1: campaign_plan(1)}}, {"plans": {"1": campaign_plan(1)}},
 ])
 def test_bad_segments_and_masks_are_refused(segmentation, kwargs):
     with pytest.raises(ConfigError):
@@ -230,30 +290,34 @@ def test_neutralise_frame_changes_text_and_headers_only():
     assert frame["=h"].tolist() == ["=x", "ok"]  # the input is untouched
 
 
-def test_csv_cells_and_headers_are_neutralised(full):
+def test_csv_cells_and_headers_are_neutralised_and_ids_stay_exact(full):
     rows = list(csv.reader(io.StringIO(export_bytes(full, "csv").decode("utf-8-sig"),
                                        newline="")))
     assert rows[0][rows[0].index("'" + HOSTILE_HEADER)]  # the header itself
-    cells = [cell for row in rows for cell in row]
+    assert [row[0] for row in rows[1:]] == full["CUST_ID"].tolist()  # ids untouched
+    cells = [cell for row in rows for cell in row[1:]]
     assert not [c for c in cells if DANGEROUS.match(c) and not _is_number(c)]
     assert {"'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "'=plan 1", "'@evil"} <= set(cells)
     assert len(rows) == len(full) + 1
 
 
-def test_raw_hostile_cells_are_neutralised_in_csv_and_xlsx():
-    frame = pd.DataFrame({"CUST_ID": HOSTILE, "=x": HOSTILE[::-1],
-                          "amount": -np.arange(len(HOSTILE)) - 0.5,
-                          "count": -np.arange(len(HOSTILE))})
+def test_raw_hostile_cells_are_neutralised_in_csv_and_xlsx_but_not_ids():
+    frame = pd.DataFrame({"CUST_ID": ["@00125", "=1+1", "-7x"], "=x": HOSTILE[:3],
+                          "amount": [-0.5, -1.5, -2.5], "count": [0, -1, -2]})
     rows = list(csv.reader(io.StringIO(export_bytes(frame, "csv").decode("utf-8-sig"),
                                        newline="")))
     assert rows[0] == ["CUST_ID", "'=x", "amount", "count"]
-    assert [r[0] for r in rows[1:]] == ["'" + h for h in HOSTILE]
+    assert [r[0] for r in rows[1:]] == ["@00125", "=1+1", "-7x"]
+    assert [r[1] for r in rows[1:]] == ["'" + h for h in HOSTILE[:3]]
     assert [r[2] for r in rows[1:]] == [repr(v) for v in frame["amount"]]  # not prefixed
     sheet = openpyxl.load_workbook(io.BytesIO(export_bytes(frame, "xlsx"))).active
-    # XML cannot hold NUL: it arrives as U+FFFD
-    assert [c.value for c in sheet["A"]][1:] == ["'" + h.replace("\x00", "\ufffd") for h in HOSTILE]
+    assert [(c.value, c.data_type) for c in sheet["A"]][1:] == [
+        ("@00125", "s"), ("=1+1", "s"), ("-7x", "s")]  # exact, and text cells never run
+    assert [c.value for c in sheet["B"]][1:] == ["'" + h for h in HOSTILE[:3]]
     assert [c.value for c in sheet["C"]][1:] == frame["amount"].tolist()
     assert [c.value for c in sheet["D"]][1:] == frame["count"].tolist()
+    assert pd.read_parquet(io.BytesIO(export_bytes(frame, "parquet")))["CUST_ID"].tolist() == \
+        frame["CUST_ID"].tolist()
 
 
 def test_xlsx_has_no_formulas_and_text_only_in_string_cells(full):

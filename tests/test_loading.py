@@ -368,3 +368,26 @@ def test_dates_in_a_number_column_of_a_workbook_are_text():
 def test_old_mac_line_endings_and_leading_blank_lines():
     text = "\r\r" + to_bytes(customers(3), "csv").decode().replace("\n", "\r")
     assert_same(load_customers(text.encode()), customers(3))
+
+
+def test_ids_that_begin_like_a_formula_are_reported_and_kept_exact(tmp_path):
+    from core.demo import generate_demo_data
+    from core.export import export_bytes, member_list
+    from core.pipeline import SegmentationConfig, segment_customers
+
+    frame = generate_demo_data(60, seed=3)
+    frame.loc[[2, 5, 9], ID_COLUMN] = ["@00125", "=1+1", "+44 20"]
+    frame.loc[11, ID_COLUMN] = "-12"  # a plain number is no formula
+    path = tmp_path / "cards.csv"
+    frame.to_csv(path, index=False)
+    data = load_customers(path)
+    [issue] = [i for i in data.quality.issues if i.column == ID_COLUMN]
+    assert issue.count == 3 and issue.rows == (4, 7, 11)  # file lines: the header is line 1
+    assert "'@00125', '=1+1', '+44 20'" in issue.message and "exactly" in issue.message
+    assert data.frame[ID_COLUMN].tolist() == frame[ID_COLUMN].tolist()
+    members = member_list(segment_customers(data, SegmentationConfig(k=2)))
+    for fmt, read in (("csv", pd.read_csv), ("xlsx", pd.read_excel),
+                      ("parquet", pd.read_parquet)):
+        back = read(io.BytesIO(export_bytes(members, fmt)), **(
+            {} if fmt == "parquet" else {"dtype": {ID_COLUMN: str}}))
+        assert back[ID_COLUMN].tolist() == frame[ID_COLUMN].tolist(), fmt

@@ -79,3 +79,33 @@ def test_model_using_an_attribute_the_data_lacks():
     result = segment_customers(from_frame(frame), SegmentationConfig(features=("SCORE", "BALANCE")))
     with pytest.raises(ModelFileError, match="SCORE"):
         result.model.score(generate_demo_data(10))
+
+
+def test_levers_travel_with_the_model_and_prefill_the_same_plan(fitted):
+    from core.campaign import default_plan
+
+    model = SegmentModel.from_json(fitted.model.to_json())
+    for profile in fitted.profiles:
+        segment = model.segment(profile.segment)
+        assert (segment.name, segment.levers) == (profile.name, profile.levers)
+        assert default_plan(segment) == default_plan(profile)
+
+
+@pytest.mark.parametrize("number", [0, -1, 99, True, "1", 1.0])
+def test_asking_for_a_segment_the_model_lacks(fitted, number):
+    with pytest.raises(ModelFileError, match="segments 1-"):
+        fitted.model.segment(number)
+
+
+@pytest.mark.parametrize("levers", [{"a": 1}, [[{"objective": "x"}]], "many", [[1]] * 9,
+                                    [[{"objective": 1, "offer": "o", "channel": "c",
+                                       "rationale": "r"}]]])
+def test_damaged_levers_are_rejected(fitted, levers):
+    with pytest.raises(ModelFileError, match="levers"):
+        SegmentModel.from_json(_damaged(fitted.model.to_json(), lambda p: p.update(levers=levers)))
+
+
+def test_models_saved_without_levers_still_score(fitted):
+    model = SegmentModel.from_json(_damaged(fitted.model.to_json(), lambda p: p.pop("levers")))
+    assert model.segment(1).levers == ()
+    assert np.array_equal(model.score(fitted.prepared.frame)["segment"], fitted.labels)

@@ -11,8 +11,11 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from core.cleaning import Cleaner
+from core.demo import DEMO_PATH
 from core.features import add_features
-from core.naming import Archetype, archetype, money, name_segments, pct
+from core.loading import load_customers
+from core.naming import TRAITS, Archetype, archetype, money, name_segments, pct
+from core.pipeline import SegmentationConfig, segment_customers
 from core.profiling import profile_segments
 from core.schema import BEHAVIOUR_COLUMNS
 from tests.planted import FOUR, planted
@@ -88,6 +91,41 @@ def test_names_stay_distinct_for_identical_groups(copies):
     found = names([("installment", 30)] * copies + [("cash", 30)])
     assert len(set(found)) == len(found)
     assert not any(re.search(r"\(\d+\)", name) for name in found)
+
+
+def test_many_alike_segments_get_distinct_plain_names():
+    frame, labels = planted([("installment", 30)] * 10 + [("cash", 30)])
+    profiles = profile_segments(frame, labels)
+    found = [p.name for p in profiles]
+    assert len(set(found)) == len(found)
+    assert not any(re.search(r"segment \d", name) for name in found)
+    # a name saying a segment is the highest or lowest of its namesakes on a trait is true
+    alike = profiles[:10]
+    for profile in alike:
+        suffix = profile.name.split(" — ")[1]
+        for column, _, _, lowest, highest in TRAITS:
+            values = [p.z_scores[column] for p in alike]
+            if suffix == highest:
+                assert profile.z_scores[column] == max(values)
+            if suffix == lowest:
+                assert profile.z_scores[column] == min(values)
+    assert any(p.name.split(" — ")[1].startswith(("highest", "lowest", "most", "fewest"))
+               for p in alike)
+
+
+def test_identical_segments_are_told_apart_by_size():
+    frame, labels = planted([("installment", 30), ("cash", 30)])
+    twice = pd.concat([frame[labels == 1]] * 2 + [frame[labels == 2]], ignore_index=True)
+    found = [p.name for p in profile_segments(twice, np.repeat([1, 2, 3], 30))]
+    assert found == ["Installment shoppers — largest", "Installment shoppers — 2nd largest",
+                     "Cash-advance revolvers"]
+
+
+def test_hdbscan_segments_of_the_demo_data_all_get_plain_names():
+    result = segment_customers(load_customers(DEMO_PATH), SegmentationConfig(algorithm="hdbscan"))
+    found = [p.name for p in result.profiles]
+    assert result.k > 4 and len(set(found)) == result.k
+    assert not any(re.search(r"segment \d", name) for name in found)
 
 
 def test_descriptions_give_size_share_and_real_numbers():

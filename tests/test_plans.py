@@ -1,20 +1,32 @@
-"""Plan persistence in a real SQLite file: reload, versions per segment, keys, round-trips, URLs."""
+"""Plan persistence in a real SQLite file: reload, versions per segment, keys, round-trips, URLs,
+the migrated schema, and several processes opening and writing one file at once."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import re
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from core import plans as plans_module
 from core.campaign import CampaignPlan
 from core.errors import ConfigError
+from core.migrations import BASELINE
 from core.pipeline import SegmentationConfig
 from core.plans import (
+    ATTEMPTS,
+    BUSY,
     PLAN_FIELDS,
     PLANS,
+    UNREACHABLE,
     PlanStore,
     PlanStoreError,
     _upsert,
@@ -22,6 +34,9 @@ from core.plans import (
     normalise_url,
     segmentation_key,
 )
+from tests.plan_db import open_at_once, schema_state
+
+FORK = multiprocessing.get_context("fork")  # as gunicorn starts its workers
 
 KEY = segmentation_key("data-1", SegmentationConfig(k=4))
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -176,11 +191,148 @@ def test_postgres_upsert_compiles_without_a_server():
     assert sql.rstrip().endswith("RETURNING campaign_plans.id, campaign_plans.created_at")
 
 
-def test_unusable_urls_fail_clearly_without_leaking_passwords(tmp_path):
+def test_unusable_urls_fail_clearly_without_leaking_passwords(tmp_path, caplog):
     with pytest.raises(ConfigError, match="SQLite or PostgreSQL") as error:
         PlanStore("mysql://u:secret@h/c2c")
     assert "secret" not in str(error.value)
     with pytest.raises(ConfigError, match="not a database URL"):
         PlanStore("plans.db")
-    with pytest.raises(PlanStoreError, match="unable to open database file"):
-        PlanStore(f"sqlite:///{tmp_path}")  # a folder, not a file
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(PlanStoreError) as error:
+        PlanStore(f"sqlite:///{folder}")  # a folder, not a file
+    assert str(error.value) == UNREACHABLE  # users get a sentence; the log gets the details
+    assert "unable to open database file" in caplog.text and str(folder) in caplog.text
+
+
+def test_migrated_schema_matches_the_table_definition(store, url):
+    assert schema_state(url) == (BASELINE, [])
+    path = url.removeprefix("sqlite:///")
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_database_from_before_migrations_is_stamped_not_recreated(tmp_path):
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    engine = sa.create_engine(url)
+    PLANS.metadata.create_all(engine)  # what PlanStore did before there were migrations
+    with engine.begin() as connection:
+        connection.execute(_upsert("sqlite", KEY, plan(), T0))
+    engine.dispose()
+    assert schema_state(url) == (None, [])
+    reopened = PlanStore(url)
+    assert [saved.plan for saved in reopened.plans(KEY)] == [plan()]
+    assert schema_state(url) == (BASELINE, [])
+    reopened.close()
+
+
+def _run_at_once(target, count: int, *args) -> list:
+    """``target(*args, barrier, results)`` in ``count`` forked processes released together."""
+    barrier, results = FORK.Barrier(count), FORK.Queue()
+    processes = [FORK.Process(target=target, args=(*args, barrier, results))
+                 for _ in range(count)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=240) for _ in processes]
+    for process in processes:
+        process.join(30)
+    return outcomes
+
+
+@pytest.mark.parametrize("attempt", range(5))  # without the lock, about 1 in 5 collides
+def test_six_processes_opening_one_new_file_at_once_all_succeed(url, attempt):
+    assert _run_at_once(open_at_once, 6, url) == ["ok"] * 6
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                    "ORDER BY name").fetchall()
+        versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert tables == [("alembic_version",), ("campaign_plans",)]
+    assert versions == [(BASELINE,)]
+
+
+def test_threads_opening_stores_on_different_files_at_once_all_succeed(tmp_path):
+    """Alembic keeps one migration context per process: threads must take turns."""
+    barrier, outcomes = threading.Barrier(6), []
+
+    def open_store(number: int) -> None:
+        barrier.wait()
+        try:
+            PlanStore(f"sqlite:///{tmp_path / f'plans-{number}.db'}").close()
+            outcomes.append("ok")
+        except PlanStoreError as error:
+            outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=open_store, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == ["ok"] * 6
+
+
+SAVES = 300
+
+
+def _save_many(url: str, barrier, results) -> None:
+    store = PlanStore(url)
+    barrier.wait()
+    failures = 0
+    for i in range(SAVES):
+        try:
+            store.save(KEY, plan(name=f"{FORK.current_process().name}-{i % 50}",
+                                 segment=i % 5, response_rate=i / SAVES))
+            if i % 10 == 0:
+                store.plans(KEY, i % 5)
+        except PlanStoreError:
+            failures += 1
+    store.close()
+    results.put(failures)
+
+
+def test_four_processes_saving_300_plans_each_on_one_file_never_fail(url):
+    PlanStore(url).close()
+    assert _run_at_once(_save_many, 4, url) == [0] * 4
+    reopened = PlanStore(url)
+    assert len(reopened.plans(KEY)) == 4 * 50  # each process's 50 names, updated in place
+    reopened.close()
+
+
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """A store that waits 50 ms for a lock, then retries after 10, 20, 40 ms."""
+    monkeypatch.setattr(plans_module, "BUSY_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(plans_module, "BACKOFF_SECONDS", 0.01)
+
+
+def _hold_write_lock(url: str) -> sqlite3.Connection:
+    """Another process's writer, mid-transaction."""
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_locked_file_is_retried_with_backoff(url, quick_retries, caplog):
+    opened = PlanStore(url)
+    holder = _hold_write_lock(url)
+    threading.Timer(0.1, holder.rollback).start()  # the other writer finishes soon
+    caplog.set_level(logging.WARNING, logger="core.plans")
+    assert opened.save(KEY, plan()).plan == plan()
+    assert "is locked (try 1 of 4" in caplog.text
+    opened.close()
+
+
+def test_a_file_locked_for_too_long_fails_with_a_plain_sentence(url, quick_retries, caplog):
+    opened = PlanStore(url)
+    holder = _hold_write_lock(url)
+    started = time.monotonic()
+    with pytest.raises(PlanStoreError) as error:
+        opened.save(KEY, plan())
+    assert time.monotonic() - started < 2
+    holder.rollback()
+    assert str(error.value) == BUSY
+    assert caplog.text.count("is locked (try") == ATTEMPTS - 1
+    assert "INSERT INTO campaign_plans" in caplog.text and url.removeprefix("sqlite:///") in \
+        caplog.text  # the details are in the server log
+    assert opened.save(KEY, plan()).plan == plan()
+    opened.close()

@@ -7,6 +7,7 @@ import re
 from datetime import date
 from html import escape
 from html.parser import HTMLParser
+from importlib import import_module
 
 import plotly.offline
 import pytest
@@ -15,7 +16,9 @@ from core.campaign import default_plan, project
 from core.demo import generate_demo_data
 from core.loading import from_frame
 from core.pipeline import SegmentationConfig, segment_customers, sweep
+from dashapp.components import create_stability_badge
 from dashapp.report import build_report
+from dashapp.store import get_store
 
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_PLAN = "<img src=x onerror=alert(2)>"
@@ -142,3 +145,48 @@ def test_without_sweep_stability_or_plans_says_so(data):
     assert "Stability was not assessed" in page
     assert "No campaign has been planned yet" in page
     assert page.count("class=\"plotly-graph-div\"") == 5
+
+
+BADGE_JACCARD = re.compile(r"similarity of (\d\.\d\d)")
+
+
+def _app_stability(state: dict) -> list[str]:
+    """What the Segments page's badges say, per segment: ``verdict (Jaccard 0.93)``."""
+    store = get_store()
+    view, segmentation = store.current(state)
+    stability = store.stability(view.data, view.config)
+    badges = [create_stability_badge(stability.verdict(p.segment), stability.jaccard[p.segment])
+              for p in segmentation.profiles]
+    return [f"{b.children} (Jaccard {BADGE_JACCARD.search(b.title)[1]})" for b in badges]
+
+
+def _report_stability(page: str) -> list[str]:
+    """The stability column of the report's segment table."""
+    table = page.split("<th>Stability</th>")[1].split("</table>")[0]
+    return re.findall(r"<td>([a-z ]+ \(Jaccard [\d.]+\))</td>", table)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_stability_is_the_one_the_app_shows(app, demo_state, k):
+    store = get_store()
+    state = {**demo_state, "k": k}
+    view, segmentation = store.current(state)
+    page = build_report(store.data(view.data), segmentation,
+                        stability=store.stability(view.data, view.config))
+    assert _report_stability(page) == _app_stability(state)
+    assert len(_report_stability(page)) == k
+    assert "Stability was not assessed" not in page
+
+
+def test_the_downloaded_report_carries_the_app_stability(app, demo_state):
+    page = import_module("pages.campaigns").download_report(1, demo_state)["content"]
+    assert _report_stability(page) == _app_stability(demo_state)
+
+
+def test_the_best_k_of_3_or_more_is_reported_when_k_2_scores_best(data, segmentation, k_sweep):
+    two = dataclasses.replace(k_sweep, recommended_k=2, alternative_k=4,
+                              alternative_reason=f"k = 4: {HOSTILE} reasons.")
+    page = build_report(data, segmentation, sweep=two).replace(PLOTLY_JS, "")
+    assert "Best with 3 or more segments" in page
+    assert escape(two.alternative_reason) in page and HOSTILE not in page
+    assert "Best with 3 or more" not in build_report(data, segmentation, sweep=k_sweep)

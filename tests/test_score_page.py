@@ -4,6 +4,7 @@ import base64
 import io
 import json
 from importlib import import_module
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from core.demo import generate_demo_data
 from core.model import SegmentModel
 from core.pipeline import SegmentationConfig
-from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
+from core.schema import BEHAVIOUR_COLUMNS, COLUMN_BY_NAME, ID_COLUMN
 from dashapp import ids
 from dashapp.store import get_store
-from tests.dash_helpers import TIMEOUT, data_url, text_of, wait_for
+from tests.dash_helpers import TIMEOUT, click, data_url, text_of, wait_for
 
 FIELD_IDS = [{"type": ids.SCORE_FIELD, "column": c} for c in BEHAVIOUR_COLUMNS]
 
@@ -67,7 +68,7 @@ def test_form_finds_the_segment_the_model_predicts(score, current, demo_state):
 
 
 def test_median_customer_prefills_and_scores(score, current, demo_state):
-    values = score.fill_median(demo_state, None, FIELD_IDS)
+    values, _ = score.fill_median(demo_state, None, FIELD_IDS)
     assert values[BEHAVIOUR_COLUMNS.index("TENURE")] == 12
     result = text_of(score.find_segment(1, None, values, FIELD_IDS, demo_state))
     assert any(f"· {p.name}" in result for p in current.profiles)
@@ -75,7 +76,7 @@ def test_median_customer_prefills_and_scores(score, current, demo_state):
 
 
 def test_purchases_that_are_not_the_sum_of_their_parts_are_noted(score, current, demo_state):
-    values = score.fill_median(demo_state, None, FIELD_IDS)
+    values, _ = score.fill_median(demo_state, None, FIELD_IDS)
     assert "was scored as one-off" not in text_of(
         score.find_segment(1, None, values, FIELD_IDS, demo_state))
     values[BEHAVIOUR_COLUMNS.index("PURCHASES")] += 500
@@ -84,25 +85,60 @@ def test_purchases_that_are_not_the_sum_of_their_parts_are_noted(score, current,
 
 
 @pytest.mark.parametrize(("column", "value", "message"), [
-    ("BALANCE", None, "Balance: missing"),
-    ("CREDIT_LIMIT", "", "Credit limit: missing"),
-    ("CASH_ADVANCE", -5, "Cash advance: -5 is below 0"),
-    ("PURCHASES_FREQUENCY", 3, "Purchase frequency: 3 is above 1"),
-    ("PURCHASES_TRX", 2.5, "Purchase transactions: 2.5 is not a whole number"),
-    ("TENURE", 13, "Tenure: 13 is above 12"),
-    ("PAYMENTS", "lots", "Payments: 'lots' is not a number"),
-    ("PAYMENTS", "1e999", "Payments: '1e999' is not a number"),
+    ("BALANCE", None, "Balance is empty: enter a number between 0 and 100,000,000."),
+    ("CREDIT_LIMIT", "", "Credit limit is empty: enter a number between 0 and 100,000,000."),
+    ("TENURE", " ", "Tenure (months) is empty: enter a whole number between 6 and 12."),
+    ("CASH_ADVANCE", -5, "Cash advance must be between 0 and 100,000,000; got -5."),
+    ("PURCHASES_FREQUENCY", "3", "Purchase frequency must be between 0 and 1; got 3."),
+    ("PURCHASES_TRX", 2.5, "Purchase transactions must be a whole number; got 2.5."),
+    ("TENURE", "30", "Tenure (months) must be between 6 and 12; got 30."),
+    ("TENURE", 13, "Tenure (months) must be between 6 and 12; got 13."),
+    ("PAYMENTS", "lots", "Payments must be a number between 0 and 100,000,000; got 'lots'."),
+    ("PAYMENTS", "1e999", "Payments must be a number between 0 and 100,000,000; got '1e999'."),
+    ("CASH_ADVANCE_TRX", "4,5", "Cash-advance transactions must be a whole number between 0 and "
+                                "100,000; got '4,5'."),
 ])
 def test_unusable_fields_are_named(score, current, demo_state, column, value, message):
     values = form_values(current.prepared.frame.iloc[0])
     values[BEHAVIOUR_COLUMNS.index(column)] = value
-    text = text_of(score.find_segment(1, None, values, FIELD_IDS, demo_state))
-    assert "Check these fields" in text and message in text
+    result, marked, feedback = score.find_segment(1, None, values, FIELD_IDS, demo_state)
+    assert "Check these fields" in text_of(result) and message in text_of(result)
+    index = BEHAVIOUR_COLUMNS.index(column)
+    assert marked == [i == index for i in range(len(BEHAVIOUR_COLUMNS))]
+    assert feedback[index] == message
+
+
+@pytest.mark.parametrize("column", BEHAVIOUR_COLUMNS)
+@pytest.mark.parametrize("case", ["empty", "text", "too low", "too high"])
+def test_every_field_says_what_it_takes(score, current, demo_state, column, case):
+    low, high, *_ = score.RANGES[COLUMN_BY_NAME[column].kind]
+    values = form_values(current.prepared.frame.iloc[0])
+    values[BEHAVIOUR_COLUMNS.index(column)] = {"empty": "", "text": "abc", "too low": low - 1,
+                                               "too high": high * 10}[case]
+    result, marked, feedback = score.find_segment(1, None, values, FIELD_IDS, demo_state)
+    assert sum(marked) == 1 and marked[BEHAVIOUR_COLUMNS.index(column)]
+    message = feedback[BEHAVIOUR_COLUMNS.index(column)]
+    assert message.startswith(COLUMN_BY_NAME[column].label)
+    assert f"between {low:,.0f} and {high:,.0f}" in message
+    assert message in text_of(result)
+
+
+def test_a_valid_form_clears_the_marks(score, current, demo_state):
+    values = form_values(current.prepared.frame.iloc[0])
+    result, marked, feedback = score.find_segment(1, None, values, FIELD_IDS, demo_state)
+    assert "This customer belongs to" in text_of(result)
+    assert marked == [False] * len(BEHAVIOUR_COLUMNS) and feedback == [None] * len(marked)
+    assert score.fill_median(demo_state, None, FIELD_IDS)[1] == [False] * len(marked)
 
 
 def test_tampered_form_input_is_explained(score, demo_state):
-    text = text_of(score.find_segment(1, None, None, None, demo_state))
-    assert text.count("missing") == len(BEHAVIOUR_COLUMNS)
+    result, marked, _ = score.find_segment(1, None, None, None, demo_state)
+    assert text_of(result).count("is empty") == len(BEHAVIOUR_COLUMNS) and marked == []
+    tampered = [{"type": ids.SCORE_FIELD, "column": ["TENURE"]}, "x", None]
+    result, marked, _ = score.find_segment(1, None, [12, 1, 2], tampered, demo_state)
+    assert text_of(result).count("is empty") == len(BEHAVIOUR_COLUMNS)
+    assert marked == [False] * 3
+    assert "is empty" in text_of(score.find_segment(1, None, 5, {"a": 1}, demo_state)[0])
     assert score.find_segment(None, None, [], [], demo_state) is no_update
 
 
@@ -194,7 +230,7 @@ def test_batch_counts_sum_to_the_rows_and_the_csv_matches(app, score, current, d
     written = pd.read_csv(io.BytesIO(downloaded(result)), encoding="utf-8-sig",
                           dtype={ID_COLUMN: str})
     assert list(written.columns) == [ID_COLUMN, "segment", "segment_name", "distance_to_centre"]
-    assert written[ID_COLUMN].iloc[0].startswith("'=")
+    assert written[ID_COLUMN].iloc[0] == '=HYPERLINK("http://x")'  # ids stay exact
     assert (written[ID_COLUMN].iloc[1:] == customers[ID_COLUMN].iloc[1:].to_numpy()).all()
     expected = current.model.score(get_store().data(batch["data"]).frame)
     assert (written["segment"] == expected["segment"]).all()
@@ -215,19 +251,58 @@ def test_bad_batch_file_shows_the_loaders_message(app, score, demo_state):
 
 # --- in the browser -------------------------------------------------------------------------
 
-@pytest.mark.browser
-def test_find_segment_for_the_median_customer(dash_duo, app, current):
-    dash_duo.start_server(app)
-    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/score")
-    wait_for(dash_duo, lambda: all(field.get_attribute("value") for field in
-                                   dash_duo.find_elements("input[type=number]")),
-             "the form pre-filled with the median customer")
+FORM_FIELDS = f"input[id*='{ids.SCORE_FIELD}']"
+
+
+def press_find_segment(dash_duo) -> None:
     # The button sits below the fold of the 1400x1000 window: scroll it up before clicking.
     button = dash_duo.find_element(f"#{ids.SCORE_FIND}")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", button)
     ActionChains(dash_duo.driver).move_to_element(button).click().perform()
+
+
+def open_prefilled_form(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/score")
+    wait_for(dash_duo, lambda: len(dash_duo.find_elements(FORM_FIELDS)) == 17 and all(
+        field.get_attribute("value") for field in dash_duo.find_elements(FORM_FIELDS)),
+        "the form pre-filled with the median customer")
+
+
+@pytest.mark.browser
+def test_find_segment_for_the_median_customer(dash_duo, app, current):
+    open_prefilled_form(dash_duo, app)
+    press_find_segment(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.SCORE_RESULT}", "This customer belongs to",
                                     timeout=TIMEOUT)
     result = dash_duo.find_element(f"#{ids.SCORE_RESULT}").text
     assert any(profile.name in result for profile in current.profiles)
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.browser
+def test_an_out_of_range_value_marks_its_field_and_says_the_range(dash_duo, app):
+    open_prefilled_form(dash_duo, app)
+    tenure = dash_duo.find_element("input[id*='\"column\":\"TENURE\"']")
+    tenure.clear()
+    tenure.send_keys("30")
+    click(dash_duo, f"#{ids.SCORE_FIND}")
+    message = "Tenure (months) must be between 6 and 12; got 30."
+    dash_duo.wait_for_contains_text(f"#{ids.SCORE_RESULT}", message, timeout=TIMEOUT)
+    wait_for(dash_duo, lambda: "is-invalid" in tenure.get_attribute("class"),
+             "the tenure field marked invalid")
+    feedback = dash_duo.find_element(f"div[id*='{ids.SCORE_FEEDBACK}'][id*='TENURE']")
+    assert feedback.text == message and feedback.is_displayed()
+    assert len(dash_duo.find_elements(f"{FORM_FIELDS}.is-invalid")) == 1
+    shots = Path(__file__).resolve().parents[1] / ".tmp" / "shots"
+    shots.mkdir(parents=True, exist_ok=True)
+    dash_duo.driver.execute_script("document.activeElement.blur();"
+                                   "arguments[0].scrollIntoView({block: 'center'})", feedback)
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        "return arguments[0].getBoundingClientRect().bottom < window.innerHeight", feedback),
+        "the message in view")
+    dash_duo.driver.save_screenshot(str(shots / "score_invalid_field.png"))
+    dash_duo.find_element(f"#{ids.SCORE_MEDIAN}").click()  # reset clears the mark
+    wait_for(dash_duo, lambda: "is-invalid" not in tenure.get_attribute("class"),
+             "the mark cleared by the reset")
     assert dash_duo.get_logs() == []

@@ -21,9 +21,13 @@ from core.metrics import (
     sample_rows,
     silhouette,
 )
-from core.sweep import COLUMNS, _by_elbow, sweep_k
+from core.sweep import COLUMNS, SweepCancelled, _by_bic, _by_elbow, sweep_k
 
 X, TRUTH = make_blobs([160, 120, 80, 60], n_features=4, cluster_std=0.7, random_state=1)
+TRIANGLE = np.array([[0, 0], [4, 0], [2, 3.5]])
+# two far-apart groups, each of three blobs: k = 2 scores best, k = 6 finds every blob
+NESTED, _ = make_blobs([100] * 6, centers=np.vstack([TRIANGLE, TRIANGLE + [30, 0]]),
+                       cluster_std=0.5, random_state=3)
 NOISY = np.random.default_rng(0).normal(size=(2500, 3))
 
 
@@ -136,3 +140,34 @@ def test_recommendation_rule(silhouettes, knee, k, phrase):
     assert recommended == k
     assert reason.startswith(f"k = {k}: ")
     assert phrase in reason
+
+
+def test_when_k_2_scores_best_the_best_k_of_3_or_more_is_named_too():
+    result = sweep_k(NESTED, range(2, 9), n_init=3)
+    assert result.recommended_k == 2
+    assert result.reason.startswith("k = 2: the best silhouette")
+    assert result.alternative_k == 6
+    assert result.alternative_reason.startswith("k = 6: ")
+    assert "among k ≥ 3" in result.alternative_reason
+    assert ". " not in result.alternative_reason  # one sentence
+
+
+def test_no_alternative_above_k_2_or_without_a_larger_k():
+    assert sweep_k(X, range(2, 7), n_init=1).alternative_k is None  # recommends 4
+    only_two = sweep_k(NESTED, [2], n_init=1)
+    assert only_two.recommended_k == 2
+    assert only_two.alternative_k is None and only_two.alternative_reason is None
+
+
+def test_restricted_reasons_name_the_range():
+    table = _table([0.30, 0.40, 0.31]).assign(bic=[30.0, 10.0, 20.0])
+    assert "best silhouette among k ≥ 3 (0.40, " in _by_elbow(table, None, " among k ≥ 3")[1]
+    assert "lowest BIC among k ≥ 3 (10)" in _by_bic(table, " among k ≥ 3")[1]
+
+
+def test_a_sweep_stops_before_its_next_k_when_asked():
+    done = []
+    with pytest.raises(SweepCancelled, match="after 2 of 5 values of k"):
+        sweep_k(X, range(2, 7), n_init=1, progress=lambda d, _: done.append(d),
+                should_stop=lambda: len(done) == 2)
+    assert done == [1, 2]

@@ -9,21 +9,32 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from core.campaign import allocate, campaign_groups, project
+from core.campaign import CONTROL, GROUP_RULE, NOT_CONTACTED, TREATMENT, allocate, project
 from core.errors import C2CError
-from core.export import FORMATS, export_bytes, export_filename, exportable_attributes, member_list
-from core.plans import current_plans, segmentation_key
+from core.export import (
+    CAMPAIGN_GROUP,
+    FORMATS,
+    export_bytes,
+    export_filename,
+    exportable_attributes,
+    member_list,
+    safe_label,
+)
+from core.plan_file import MAX_PLAN_BYTES, plan_from_json, plan_to_json
+from core.plans import current_plans
 from dashapp import ids
 from dashapp.components import (
     create_allocation_table,
     create_plan_form,
     create_problem_alert,
     create_projection,
+    create_upload,
 )
 from dashapp.figures import portfolio_figure
-from dashapp.plan_form import FIELDS, form_values, plan_from_form
+from dashapp.plan_form import FIELDS, FormError, form_values, plan_from_form
 from dashapp.report import build_report
 from dashapp.store import get_store
+from dashapp.uploads import upload_bytes
 
 dash.register_page(__name__, path="/campaigns", name="Campaigns",
                    title="Campaigns · Clusters to Campaigns", order=3)
@@ -57,8 +68,14 @@ def layout(**_query: str) -> html.Div:
         html.Div(id=ids.PLAN_PANEL, className="py-3", style=HIDDEN, children=[
             dbc.Row([
                 dbc.Col(dcc.Dropdown(id=ids.PLAN_PICK, clearable=False,
-                                     placeholder="Saved plans of this segment…"), md=5),
+                                     placeholder="Saved plans of this segment…"), md=4),
                 dbc.Col(dbc.Button("Save plan", id=ids.PLAN_SAVE, color="primary"), md="auto"),
+                dbc.Col([dbc.Button("Download plan (JSON)", id=ids.PLAN_DOWNLOAD_BUTTON,
+                                    color="secondary", outline=True),
+                         dcc.Download(id=ids.PLAN_DOWNLOAD)], md="auto"),
+                dbc.Col(create_upload(ids.PLAN_UPLOAD, ".json,application/json", MAX_PLAN_BYTES,
+                                      "Load a plan (JSON)", "drop plan.json here or click"),
+                        md=3, className="c2c-upload-compact"),
                 dbc.Col(html.Div(id=ids.PLAN_STATUS, className="small"), md=True),
             ], className="g-2 mb-3 align-items-center"),
             dbc.Row([dbc.Col(html.Div(id=ids.PLAN_FORM), lg=8),
@@ -86,6 +103,9 @@ def layout(**_query: str) -> html.Div:
                          dcc.Download(id=ids.EXPORT_DOWNLOAD),
                          html.Div(id=ids.EXPORT_STATUS, className="small mt-2")], md=4),
             ], className="g-3"),
+            html.P(["Each customer of a planned segment gets a campaign_group: treatment, "
+                    "control or not_contacted (left out by the budget cap). ", GROUP_RULE],
+                   className="small text-muted mt-3 mb-0"),
         ])], className="mt-2"),
     ])
 
@@ -93,7 +113,7 @@ def layout(**_query: str) -> html.Div:
 def _current(state):
     store = get_store()
     view, result = store.current(state)
-    key = segmentation_key(result.data_id, result.config)
+    key = store.plan_key(result)
     return store, view, result, key
 
 
@@ -116,9 +136,14 @@ def _plan_options(saved) -> list[dict]:
              "value": s.plan.name} for s in saved]
 
 
-def _segment_tab(tab, k: int) -> int | None:
-    """The segment a tab shows, or None for the portfolio (tab ids come from the browser)."""
-    return int(tab) if str(tab).isdigit() and 1 <= int(tab) <= k else None
+def _open_tab(state, tab):
+    """Store, segmentation, plan key and the segment a tab shows (None for the portfolio).
+
+    Tab ids come from the browser: anything but a segment number of this segmentation is None.
+    """
+    store, _, result, key = _current(state)
+    segment = int(tab) if str(tab).isdigit() and 1 <= int(tab) <= result.k else None
+    return store, result, key, segment
 
 
 @callback(Output(ids.PORTFOLIO_PANEL, "style"), Output(ids.PLAN_PANEL, "style"),
@@ -127,12 +152,11 @@ def _segment_tab(tab, k: int) -> int | None:
           Input(ids.CAMPAIGN_TABS, "active_tab"), State(ids.STATE, "data"))
 def show_tab(tab, state):
     """The portfolio, or a segment's plan (its latest saved one, else the suggested default)."""
-    store, _, result, key = _current(state)
-    segment = _segment_tab(tab, result.k)
+    store, result, key, segment = _open_tab(state, tab)
     if segment is None:
         return {}, HIDDEN, None, [], None, None
     saved = _plan_options(store.plans.plans(key, segment))
-    plan = current_plans(store.plans, result)[segment]
+    plan = current_plans(store.plans, result, store.plan_key(result))[segment]
     names = [option["value"] for option in saved]
     return HIDDEN, {}, create_plan_form(plan), saved, \
         plan.name if plan.name in names else None, None
@@ -143,8 +167,7 @@ def show_tab(tab, state):
           State(ids.STATE, "data"), prevent_initial_call=True)
 def load_saved_plan(name, tab, state):
     """Fill the form with a saved plan picked by name."""
-    store, _, result, key = _current(state)
-    segment = _segment_tab(tab, result.k)
+    store, result, key, segment = _open_tab(state, tab)
     plan = next((s.plan for s in store.plans.plans(key, segment) if s.plan.name == name),
                 None) if name and segment else None
     if plan is None:
@@ -154,19 +177,29 @@ def load_saved_plan(name, tab, state):
 
 
 @callback(Output(ids.PLAN_PROJECTION, "children"),
+          Output({"type": ids.PLAN_FIELD, "field": ALL}, "invalid"),
           Input({"type": ids.PLAN_FIELD, "field": ALL}, "value"),
           State(ids.CAMPAIGN_TABS, "active_tab"), State(ids.STATE, "data"))
 def project_plan(values, tab, state):
-    """Live projection of the plan being edited."""
-    _, _, result, _ = _current(state)
-    segment = _segment_tab(tab, result.k)
+    """Live projection of the plan being edited; wrong fields are marked and explained."""
+    _, result, _, segment = _open_tab(state, tab)
     if not values or segment is None:
-        return no_update
+        return no_update, [no_update] * len(values or ())
     try:
-        plan = plan_from_form(segment, 0, dict(zip(FIELD_NAMES, values, strict=False)))
-    except C2CError as error:
-        return create_problem_alert("This plan cannot be projected yet.", [str(error)])
-    return create_projection(project(plan, result.profiles[segment - 1].size))
+        plan = _form_plan(segment, values)
+    except FormError as error:
+        return (create_problem_alert("This plan cannot be projected yet.",
+                                     list(error.problems.values())),
+                [f.name in error.problems for f in FIELDS])
+    return create_projection(project(plan, result.profiles[segment - 1].size)), \
+        [False] * len(FIELDS)
+
+
+def _form_plan(segment: int, values: list):
+    """The plan in the form (values come from the browser: a list of the fields' values)."""
+    if not isinstance(values, list) or len(values) != len(FIELDS):
+        raise FormError({"name": "The form arrived incomplete; reload the page."})
+    return plan_from_form(segment, 0, dict(zip(FIELD_NAMES, values, strict=True)))
 
 
 @callback(Output(ids.PLAN_STATUS, "children", allow_duplicate=True),
@@ -176,12 +209,11 @@ def project_plan(values, tab, state):
           prevent_initial_call=True)
 def save_plan(clicks, values, tab, state):
     """Save the plan under its name for this segmentation (same name: updated)."""
-    store, _, result, key = _current(state)
-    segment = _segment_tab(tab, result.k)
+    store, result, key, segment = _open_tab(state, tab)
     if not clicks or segment is None:
         return no_update, no_update
     try:
-        plan = plan_from_form(segment, 0, dict(zip(FIELD_NAMES, values, strict=False)))
+        plan = _form_plan(segment, values)
         saved = store.plans.save(key, plan)
     except C2CError as error:
         return create_problem_alert("The plan was not saved.", [str(error)]), no_update
@@ -196,7 +228,7 @@ def show_portfolio(budget, state, _saved):
     """Allocation of the total budget across segments' current plans, best ROI first."""
     store, _, result, _ = _current(state)
     try:
-        plans = current_plans(store.plans, result)
+        plans = current_plans(store.plans, result, store.plan_key(result))
         allocation = allocate([(plans[p.segment], p.size) for p in result.profiles],
                               float(budget or 0))
     except (C2CError, TypeError, ValueError) as error:
@@ -230,17 +262,61 @@ def export_members(clicks, scope, segments, attributes, fmt, selection, state):
         return no_update, dbc.Alert("Pick at least one segment.", color="warning",
                                     className="py-2")
     try:
-        groups = campaign_groups(result.prepared.frame["CUST_ID"].to_numpy(),
-                                 current_plans(store.plans, result))
-        members = member_list(result, segments=chosen, mask=mask,
-                              attributes=attributes or (), campaign=groups)
+        members = member_list(result, segments=chosen, mask=mask, attributes=attributes or (),
+                              plans=current_plans(store.plans, result, store.plan_key(result)))
         content = export_bytes(members, fmt)
     except C2CError as error:
         return no_update, create_problem_alert("The export failed.", [str(error)])
     name = export_filename(store.data(view.data).source, result.k, chosen, fmt,
                            selection=scope == "selection")
+    counts = members[CAMPAIGN_GROUP].value_counts()
+    groups = ", ".join(f"{counts.get(group, 0):,} {group}"
+                       for group in (TREATMENT, CONTROL, NOT_CONTACTED))
     return (dcc.send_bytes(content, name),
-            html.Span(f"{len(members):,} customers exported to {name}."))
+            html.Span(f"{len(members):,} customers exported to {name} ({groups})."))
+
+
+@callback(Output(ids.PLAN_DOWNLOAD, "data"), Output(ids.PLAN_STATUS, "children",
+                                                     allow_duplicate=True),
+          Input(ids.PLAN_DOWNLOAD_BUTTON, "n_clicks"), *FIELD_STATES,
+          State(ids.CAMPAIGN_TABS, "active_tab"), State(ids.STATE, "data"),
+          prevent_initial_call=True)
+def download_plan(clicks, values, tab, state):
+    """The plan in the form as plan.json, for ``c2c export`` or another session."""
+    _, result, _, segment = _open_tab(state, tab)
+    if not clicks or segment is None:
+        return no_update, no_update
+    try:
+        plan = _form_plan(segment, values)
+    except FormError as error:
+        return no_update, create_problem_alert("The plan was not downloaded.",
+                                               list(error.problems.values()))
+    return dcc.send_string(plan_to_json(plan), f"plan_segment-{segment}_"
+                           f"{safe_label(plan.name)}.json"), None
+
+
+@callback(Output({"type": ids.PLAN_FIELD, "field": ALL}, "value", allow_duplicate=True),
+          Output(ids.PLAN_STATUS, "children", allow_duplicate=True),
+          Input(ids.PLAN_UPLOAD, "contents"), State(ids.PLAN_UPLOAD, "filename"),
+          State(ids.CAMPAIGN_TABS, "active_tab"), State(ids.STATE, "data"),
+          prevent_initial_call=True)
+def load_plan_file(contents, filename, tab, state):
+    """Fill the form from an uploaded plan.json (validated); nothing changes when it is bad."""
+    _, result, _, segment = _open_tab(state, tab)
+    if not contents or segment is None:
+        return [no_update] * len(FIELDS), no_update
+    name = str(filename or "plan.json")[:100]
+    try:
+        plan, segments = plan_from_json(upload_bytes(contents, MAX_PLAN_BYTES))
+    except C2CError as error:
+        return [no_update] * len(FIELDS), create_problem_alert(
+            f"{name} was not loaded.", [str(error)])
+    values = form_values(plan)
+    note = "" if segment in segments else (
+        f" It was written for segment {', '.join(map(str, segments))}.")
+    return [values[f.name] for f in FIELDS], dbc.Badge(
+        f"Loaded “{plan.name}” from {name} — save it to keep it.{note}", color="info",
+        className="text-wrap")
 
 
 @callback(Output(ids.REPORT_DOWNLOAD, "data"), Input(ids.REPORT_BUTTON, "n_clicks"),
@@ -250,9 +326,10 @@ def download_report(clicks, state):
     if not clicks:
         return no_update
     store, view, result, _ = _current(state)
-    plans = current_plans(store.plans, result)
+    plans = current_plans(store.plans, result, store.plan_key(result))
     projected = [(plans[p.segment], project(plans[p.segment], p.size)) for p in result.profiles]
     html_text = build_report(store.data(view.data), result,
-                             sweep=store.sweep(view.data, view.config), plans=projected)
+                             sweep=store.sweep(view.data, view.config),
+                             stability=store.stability(view.data, view.config), plans=projected)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     return dcc.send_string(html_text, f"segments-report_k{result.k}_{stamp}.html")

@@ -3,8 +3,6 @@ segmentation's model or an uploaded model.json."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -34,7 +32,7 @@ from dashapp.components import (
 )
 from dashapp.store import UnknownDataSet, get_store
 from dashapp.theme import MAX_SEGMENTS
-from dashapp.uploads import ACCEPT, load_upload, upload_limit
+from dashapp.uploads import ACCEPT, UploadError, load_upload, upload_bytes, upload_limit
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Clusters to Campaigns",
                    order=4)
@@ -45,20 +43,20 @@ MAX_FEATURES_NAMED = 6
 
 
 class FieldRange(NamedTuple):
-    """What a form field accepts: bounds, browser step, whole numbers only, placeholder."""
+    """What a form field accepts: bounds, whole numbers only, placeholder, unit in messages."""
 
     low: float
     high: float
-    step: float
     whole: bool
     hint: str
+    unit: str = ""
 
 
 RANGES: dict[str, FieldRange] = {
-    "money": FieldRange(0, 1e8, 0.01, False, "0 or more"),
-    "frequency": FieldRange(0, 1, 0.01, False, "0 to 1"),
-    "count": FieldRange(0, 1e5, 1, True, "whole number"),
-    "months": FieldRange(6, 12, 1, True, "6 to 12"),
+    "money": FieldRange(0, 1e8, False, "0 or more"),
+    "frequency": FieldRange(0, 1, False, "0 to 1"),
+    "count": FieldRange(0, 1e5, True, "whole number"),
+    "months": FieldRange(6, 12, True, "6 to 12", " (months)"),
 }
 # Form columns, each a stack of (heading, unit, columns) groups.
 FORM: tuple[tuple[tuple[str, str, tuple[str, ...]], ...], ...] = (
@@ -76,8 +74,7 @@ FORM: tuple[tuple[tuple[str, str, tuple[str, ...]], ...], ...] = (
 
 
 def _field(column: str) -> html.Label:
-    limits = RANGES[COLUMN_BY_NAME[column].kind]
-    return create_number_field(column, limits.low, limits.high, limits.step, limits.hint)
+    return create_number_field(column, RANGES[COLUMN_BY_NAME[column].kind].hint)
 
 
 def _model_card() -> dbc.Card:
@@ -199,16 +196,10 @@ def read_model(text: object) -> SegmentModel:
 
 def _decoded_model(contents: str | None) -> str:
     """The text of an uploaded model file (a ``data:`` URL)."""
-    header, _, payload = (contents or "").partition(",")
-    if not header.startswith("data:") or ";base64" not in header:
-        raise ModelFileError("the upload arrived damaged (not a file); please try again")
-    if len(payload) > MODEL_MAX_BYTES * 4 // 3 + 4:
-        raise ModelFileError(f"a model file is at most {MODEL_MAX_BYTES // 1024} KB")
     try:
-        raw = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise ModelFileError("the upload arrived damaged (invalid encoding); please try "
-                             "again") from None
+        raw = upload_bytes(contents, MODEL_MAX_BYTES)
+    except UploadError as error:
+        raise ModelFileError(str(error).rstrip(".")) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -321,33 +312,55 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _bound(value: float) -> str:
+    """A field bound as people write it: ``0``, ``1``, ``100,000,000``."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
 def _field_problem(column: str, value: object) -> str | None:
-    """Why ``value`` cannot be used for ``column``, naming the field; None when it can."""
+    """Why ``value`` cannot be used for ``column``, naming the field and what it takes."""
     spec = COLUMN_BY_NAME[column]
     limits = RANGES[spec.kind]
+    name = spec.label + limits.unit
+    span = f"between {_bound(limits.low)} and {_bound(limits.high)}"
+    kind = "a whole number" if limits.whole else "a number"
     if value is None or (isinstance(value, str) and not value.strip()):
-        return f"{spec.label}: missing — enter a value."
+        return f"{name} is empty: enter {kind} {span}."
     number = _number(value)
     if number is None:
-        return f"{spec.label}: {str(value)[:20]!r} is not a number."
-    if number < limits.low:
-        return f"{spec.label}: {number:,g} is below {limits.low:,.0f}."
-    if number > limits.high:
-        return f"{spec.label}: {number:,g} is above {limits.high:,.0f}."
+        return f"{name} must be {kind} {span}; got {str(value)[:20]!r}."
+    if not limits.low <= number <= limits.high:
+        return f"{name} must be {span}; got {number:,g}."
     if limits.whole and not number.is_integer():
-        return f"{spec.label}: {number:g} is not a whole number."
+        return f"{name} must be a whole number; got {number:g}."
     return None
 
 
-def read_form(values: Sequence | None, field_ids: Sequence | None) -> pd.DataFrame:
-    """The form as a one-row customer table; DataValidationError names every unusable field."""
-    given = {f.get("column"): v for f, v in zip(field_ids or [], values or [], strict=False)
-             if isinstance(f, dict)}
-    problems = [problem for column in BEHAVIOUR_COLUMNS
-                if (problem := _field_problem(column, given.get(column)))]
+def _columns(field_ids: Sequence | None) -> list[str | None]:
+    """The column of each form field id from the browser (None for a malformed id)."""
+    field_ids = field_ids if isinstance(field_ids, list | tuple) else []
+    columns = [f.get("column") if isinstance(f, dict) else None for f in field_ids]
+    return [c if isinstance(c, str) else None for c in columns]
+
+
+def read_form(values: Sequence | None,
+              field_ids: Sequence | None) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """The form as a one-row customer table, or None and what is wrong with which fields.
+
+    Returns
+    -------
+    customer : DataFrame or None
+    problems : dict of str to str
+        By column, in form order; empty when the customer could be read.
+    """
+    given = dict(zip(_columns(field_ids), values if isinstance(values, list | tuple) else [],
+                     strict=False))
+    problems = {column: problem for column in BEHAVIOUR_COLUMNS
+                if (problem := _field_problem(column, given.get(column)))}
     if problems:
-        raise DataValidationError(problems, "the form")
-    return pd.DataFrame([{ID_COLUMN: "form", **{c: float(given[c]) for c in BEHAVIOUR_COLUMNS}}])
+        return None, problems
+    return pd.DataFrame([{ID_COLUMN: "form",
+                          **{c: float(given[c]) for c in BEHAVIOUR_COLUMNS}}]), {}
 
 
 def form_notes(customer: pd.DataFrame) -> list[str]:
@@ -374,32 +387,42 @@ def segment_result(used: PageModel, customer: pd.DataFrame) -> html.Div:
 
 
 @callback(Output({"type": ids.SCORE_FIELD, "column": ALL}, "value"),
+          Output({"type": ids.SCORE_FIELD, "column": ALL}, "invalid"),
           Input(ids.STATE, "data"), Input(ids.SCORE_MEDIAN, "n_clicks"),
           State({"type": ids.SCORE_FIELD, "column": ALL}, "id"))
-def fill_median(state: dict | None, _clicks: int | None, field_ids: list[dict]) -> list[float]:
-    """Pre-fill (or reset) the form with the median customer of the current data."""
+def fill_median(state: dict | None, _clicks: int | None,
+                field_ids: list[dict]) -> tuple[list[float | None], list[bool]]:
+    """Pre-fill (or reset) the form with the median customer of the current data, unmarked."""
     store = get_store()
     view = store.active(state)
     medians = median_customer(store.segmentation(view.data, view.config))
-    return [medians.get(field.get("column")) for field in field_ids]
+    columns = _columns(field_ids)
+    return [medians.get(column) for column in columns], [False] * len(columns)
 
 
 @callback(Output(ids.SCORE_RESULT, "children"),
+          Output({"type": ids.SCORE_FIELD, "column": ALL}, "invalid", allow_duplicate=True),
+          Output({"type": ids.SCORE_FEEDBACK, "column": ALL}, "children"),
           Input(ids.SCORE_FIND, "n_clicks"), Input(ids.SCORE_MODEL, "data"),
           State({"type": ids.SCORE_FIELD, "column": ALL}, "value"),
           State({"type": ids.SCORE_FIELD, "column": ALL}, "id"), State(ids.STATE, "data"),
           prevent_initial_call=True)
 def find_segment(clicks: int | None, uploaded: dict | None, values: list, field_ids: list,
                  state: dict | None):
-    """The segment of the customer in the form, with the page's model."""
+    """The segment of the customer in the form, with the page's model; else mark the fields
+    that cannot be used and say under each what it takes."""
     if not clicks:
         return no_update
+    customer, problems = read_form(values, field_ids)
+    columns = _columns(field_ids)
+    marks = [c in problems for c in columns], [problems.get(c) for c in columns]
+    if problems:
+        return create_problem_alert("Check these fields:", list(problems.values())), *marks
     try:
-        return segment_result(page_model(state, uploaded), read_form(values, field_ids))
-    except DataValidationError as error:
-        return create_problem_alert("Check these fields:", error.problems)
+        result = segment_result(page_model(state, uploaded), customer)
     except ModelFileError as error:
-        return create_problem_alert("This model cannot score the customer:", [str(error)])
+        result = create_problem_alert("This model cannot score the customer:", [str(error)])
+    return result, *marks
 
 
 # --- many customers -------------------------------------------------------------------------
@@ -408,7 +431,7 @@ def score_batch(batch: dict | None, state: dict | None,
                 uploaded: dict | None) -> tuple[pd.DataFrame, PageModel, str]:
     """The uploaded file's customers scored with the page's model, the model, the file name."""
     data_id = batch.get("data") if isinstance(batch, dict) else None
-    if not isinstance(data_id, str) or len(data_id) > 128:
+    if not get_store().has(data_id) or data_id == get_store().demo_id:
         raise UnknownDataSet(data_id)
     data = get_store().data(data_id)
     used = page_model(state, uploaded)

@@ -3,10 +3,14 @@
 The PCA map, distributions, profile heatmap, KPI cards, segment cards and the migration view
 all follow the view state; a lasso on the map filters the distribution, the heatmap's
 "Selection" row and the KPIs; the segment filter (or a click on a card) highlights segments.
+Settings that fit in well under a second are fitted at once; slower ones (see
+:data:`core.clustering.SLOW_FIT_SECONDS`) run as a background job that can be cancelled, and the
+view renders them from the store when it is done.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import dash
@@ -14,19 +18,24 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from core.clustering import ALGORITHMS, K_MAX, K_MIN
+from core.clustering import ALGORITHMS, K_MAX, K_MIN, SLOW_FIT_SECONDS
 from core.errors import C2CError
 from core.features import FEATURES, label
+from core.pipeline import SegmentationConfig
 from core.preprocessing import PRESETS
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 from core.summary import box_stats, kpis, migration, selection_z_scores
 from dashapp import ids
 from dashapp.components import (
     ALGORITHM_LABELS,
+    create_fit_message,
     create_kpi_cards,
+    create_noise_note,
     create_problem_alert,
     create_segment_card,
     create_stability_badge,
+    create_status_note,
+    noise_text,
 )
 from dashapp.figures import (
     distribution_figure,
@@ -45,6 +54,10 @@ dash.register_page(__name__, path="/segments", name="Segments",
                    title="Segments · Clusters to Campaigns", order=1)
 
 CUSTOM = "custom"
+HIDDEN = {"display": "none"}
+CONTROLS = ((ids.K_SLIDER, "value"), (ids.FEATURE_PRESET, "value"), (ids.FEATURE_COLUMNS, "value"),
+            (ids.ALGORITHM, "value"), (ids.SCALING, "value"), (ids.PCA_SWITCH, "value"),
+            (ids.SEED, "value"))
 HOVER_VALUES = ("BALANCE", "PURCHASES", "CASH_ADVANCE")
 HEATMAP_FEATURES = ("TOTAL_SPENDING", "PURCHASES_FREQUENCY", "ONEOFF_SHARE", "INSTALLMENT_SHARE",
                     "CASH_ADVANCE_SHARE", "CASH_ADVANCE_FREQUENCY", "BALANCE", "UTILISATION",
@@ -53,15 +66,22 @@ FEATURE_CHOICES = BEHAVIOUR_COLUMNS + tuple(f.name for f in FEATURES)
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 
 
-def _controls(view: ViewState) -> dbc.Card:
-    config = view.config
+def _control_values(config: SegmentationConfig) -> tuple:
+    """What each of :data:`CONTROLS` shows for ``config``."""
     preset = config.features if isinstance(config.features, str) else CUSTOM
     custom = [] if isinstance(config.features, str) else list(config.features)
+    return (config.k, preset, custom, config.algorithm, config.scaling, config.pca is not None,
+            config.random_state)
+
+
+def _controls(view: ViewState) -> dbc.Card:
+    k, preset, custom, algorithm, scaling, pca_on, seed = _control_values(view.config)
     presets = [{"label": name.capitalize(), "value": name} for name in PRESETS]
     return dbc.Card(dbc.CardBody([
         dbc.Label("Number of segments (k)", html_for=ids.K_SLIDER, className="fw-semibold"),
-        dcc.Slider(id=ids.K_SLIDER, min=K_MIN, max=K_MAX, step=1, value=config.k,
+        dcc.Slider(id=ids.K_SLIDER, min=K_MIN, max=K_MAX, step=1, value=k,
                    marks={k: str(k) for k in range(K_MIN, K_MAX + 1)}, updatemode="mouseup"),
+        html.Div(id=ids.K_NOTE, className="small text-muted"),
         dbc.Label("Behaviour features", className="fw-semibold mt-3"),
         dbc.RadioItems(id=ids.FEATURE_PRESET, value=preset,
                        options=presets + [{"label": "Custom…", "value": CUSTOM}]),
@@ -70,21 +90,30 @@ def _controls(view: ViewState) -> dbc.Card:
                      placeholder="Pick at least two columns",
                      options=[{"label": label(c), "value": c} for c in FEATURE_CHOICES]),
         dbc.Label("Algorithm", html_for=ids.ALGORITHM, className="fw-semibold mt-3"),
-        dbc.Select(id=ids.ALGORITHM, value=config.algorithm,
+        dbc.Select(id=ids.ALGORITHM, value=algorithm,
                    options=[{"label": ALGORITHM_LABELS[a] + (" (finds its own k)"
                                                              if a == "hdbscan" else ""),
                              "value": a} for a in ALGORITHMS]),
         dbc.Label("Scaling", className="fw-semibold mt-3"),
-        dbc.RadioItems(id=ids.SCALING, value=config.scaling, inline=True,
+        dbc.RadioItems(id=ids.SCALING, value=scaling, inline=True,
                        options=[{"label": "Standard", "value": "standard"},
                                 {"label": "Robust (median / IQR)", "value": "robust"}]),
-        dbc.Switch(id=ids.PCA_SWITCH, value=config.pca is not None, className="mt-2",
+        dbc.Switch(id=ids.PCA_SWITCH, value=pca_on, className="mt-2",
                    label=f"PCA first (keep {PCA_COMPONENTS:.0%} of variance)"),
         dbc.Label("Random seed", html_for=ids.SEED, className="fw-semibold mt-2"),
-        dbc.Input(id=ids.SEED, type="number", min=0, step=1, value=config.random_state,
+        dbc.Input(id=ids.SEED, type="number", min=0, step=1, value=seed,
                   debounce=True, size="sm"),
         html.Div(id=ids.CONFIG_ERROR, className="mt-3"),
     ]), className="c2c-controls")
+
+
+def _busy_banner() -> html.Div:
+    """Shown while a slow fit runs in the background: spinner, what is fitted, and Cancel."""
+    return html.Div([
+        dbc.Spinner(size="sm", color="primary"),
+        html.Div(id=ids.FIT_MESSAGE, className="flex-grow-1"),
+        dbc.Button("Cancel", id=ids.FIT_CANCEL, color="secondary", outline=True, size="sm"),
+    ], id=ids.FIT_BUSY, role="status", className="c2c-busy mb-2", style=HIDDEN)
 
 
 def _graph(graph_id: str, title: str, height: int, **extra) -> dbc.Card:
@@ -100,9 +129,14 @@ def layout(**query: str) -> html.Div:
     return html.Div([
         dcc.Store(id=ids.MAP_KEY),
         dcc.Store(id=ids.PREVIOUS_K),
+        dcc.Store(id=ids.FIT_REQUEST),
+        dcc.Store(id=ids.FIT_DONE),
+        dcc.Store(id=ids.FIT_SUPERSEDED),
         dbc.Row([
             dbc.Col(_controls(view), lg=3),
             dbc.Col([
+                _busy_banner(),
+                html.Div(id=ids.FIT_STATUS),
                 dbc.Row([
                     dbc.Col(dcc.Dropdown(id=ids.SEGMENT_FILTER, multi=True,
                                          placeholder="Highlight segments…"), md=6),
@@ -133,14 +167,33 @@ def layout(**query: str) -> html.Div:
                     dbc.Col(_graph(ids.MIGRATION, "Where customers go when k changes", 320),
                             xl=12),
                 ], className="g-3 mb-3"),
-                dcc.Loading(dbc.Row(id=ids.SEGMENT_CARDS, className="g-3"), delay_show=300),
+                # the spinner is for new cards only, not while their stability badges fill in
+                dcc.Loading(dbc.Row(id=ids.SEGMENT_CARDS, className="g-3"), delay_show=300,
+                            target_components={ids.SEGMENT_CARDS: "children"}),
             ], lg=9),
         ], className="g-3"),
     ])
 
 
-def _custom_features(preset: str, columns: list[str] | None) -> str | tuple[str, ...]:
-    return preset if preset != CUSTOM else tuple(columns or ())
+def _requested_view(current: ViewState, k, preset, columns, algorithm, scaling, pca_on,
+                    seed) -> ViewState | None:
+    """The view the controls ask for; None while "Custom…" has fewer than two columns picked.
+
+    Every value comes from the browser: parse_state checks the settings, and only a preset
+    name or a list of column names is taken as the feature set.
+    """
+    picked = tuple(c for c in columns if isinstance(c, str)) if isinstance(columns, list) else ()
+    features = preset if isinstance(preset, str) and preset in PRESETS else picked
+    if features == picked and len(set(picked)) < 2:
+        return None
+    view = parse_state({**current.to_dict(), "k": k, "algorithm": algorithm, "scaling": scaling,
+                        "pca": PCA_COMPONENTS if pca_on else None, "seed": seed})
+    return replace(view, config=replace(view.config, features=features))
+
+
+def _unusable(error: C2CError) -> dbc.Alert:
+    return create_problem_alert("These settings cannot be used; the segments shown are "
+                                "unchanged.", [str(error)])
 
 
 @callback(Output(ids.FEATURE_HELP, "children"), Output(ids.FEATURE_COLUMNS, "style"),
@@ -148,39 +201,100 @@ def _custom_features(preset: str, columns: list[str] | None) -> str | tuple[str,
 def describe_preset(preset: str):
     """Say what a preset contains; show the column picker only for a custom set."""
     if preset == CUSTOM:
-        return "Choose the columns to segment on.", {}
-    feature_set = PRESETS.get(preset, PRESETS["seed"])
+        return "Pick at least two columns; the segments shown stay until you have.", {}
+    feature_set = PRESETS.get(preset if isinstance(preset, str) else "seed", PRESETS["seed"])
     return feature_set.description, {"display": "none"}
 
 
 @callback(Output(ids.STATE, "data", allow_duplicate=True), Output(ids.CONFIG_ERROR, "children"),
-          Input(ids.K_SLIDER, "value"), Input(ids.FEATURE_PRESET, "value"),
-          Input(ids.FEATURE_COLUMNS, "value"), Input(ids.ALGORITHM, "value"),
-          Input(ids.SCALING, "value"), Input(ids.PCA_SWITCH, "value"), Input(ids.SEED, "value"),
-          State(ids.STATE, "data"), prevent_initial_call=True)
-def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state):
-    """Validate and fit the new settings; on a problem keep the current view and say why."""
-    current = get_store().active(state)
-    view = parse_state({**current.to_dict(), "k": k, "algorithm": algorithm,
-                        "scaling": scaling, "pca": PCA_COMPONENTS if pca_on else None,
-                        "seed": seed})
-    view = replace(view, config=replace(view.config,
-                                        features=_custom_features(preset, columns)))
-    if view == current:  # the page was just inserted: nothing changed
+          Output(ids.FIT_STATUS, "children"), Output(ids.FIT_SUPERSEDED, "data"),
+          Output(ids.FIT_REQUEST, "data"), Output(ids.FIT_MESSAGE, "children"),
+          *(Input(i, p) for i, p in CONTROLS), State(ids.STATE, "data"),
+          State(ids.FIT_BUSY, "style"), prevent_initial_call=True)
+def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state, busy):
+    """Fit quick settings at once, hand slow ones to :func:`fit_in_background` (any other
+    change stops a job running); keep the view and say why when the settings cannot be used."""
+    store = get_store()
+    current = store.active(state)
+    view = _requested_view(current, k, preset, columns, algorithm, scaling, pca_on, seed)
+    stop = uuid.uuid4().hex if busy != HIDDEN else no_update
+    if view is None:  # "Custom…" without two columns yet: the help text asks for them
+        return no_update, None, no_update, stop, no_update, no_update
+    if view == current:  # e.g. the controls were put back: nothing to fit
+        return no_update, no_update, no_update, stop, no_update, no_update
+    try:
+        seconds = store.fit_seconds(view.data, view.config)
+        if seconds < SLOW_FIT_SECONDS:
+            store.segmentation(view.data, view.config)
+            return view.to_dict(), None, None, stop, no_update, no_update
+    except C2CError as error:
+        return no_update, _unusable(error), None, stop, no_update, no_update
+    rows = len(store.prepared(view.data, view.config).frame)
+    request = {"ticket": store.issue_ticket(view), "algorithm": view.config.algorithm}
+    return (no_update, None, None, no_update, request,
+            create_fit_message(view.config.algorithm, rows, seconds))
+
+
+@callback(Output(ids.FIT_DONE, "data"),
+          Output(ids.CONFIG_ERROR, "children", allow_duplicate=True),
+          Input(ids.FIT_REQUEST, "data"), State(ids.NONCE, "data"),
+          background=True, prevent_initial_call=True, interval=250,
+          running=[(Output(ids.FIT_BUSY, "style"), {}, HIDDEN)],
+          cancel=[Input(ids.FIT_CANCEL, "n_clicks"), Input(ids.FIT_SUPERSEDED, "data")])
+def fit_in_background(request: dict | None, _nonce: str):
+    """Background job: fit the settings of the request's ticket into the store for
+    :func:`show_fitted`.
+
+    Cancel, or other settings picked meanwhile, stop it; newer slow settings replace it.
+    ``_nonce`` (one per page load) keeps two users' identical requests apart: Dash 4.4.1 keys
+    background results by their inputs only.
+    """
+    store = get_store()
+    view = store.redeem_ticket(request.get("ticket") if isinstance(request, dict) else None)
+    if view is None:  # not a request this server made: nothing to fit
         return no_update, no_update
     try:
-        get_store().segmentation(view.data, view.config)
+        store.segmentation(view.data, view.config)
     except C2CError as error:
-        return no_update, create_problem_alert("These settings cannot be used; the segments "
-                                               "shown are unchanged.", [str(error)])
+        return no_update, _unusable(error)
     return view.to_dict(), None
 
 
+@callback(Output(ids.STATE, "data", allow_duplicate=True), Input(ids.FIT_DONE, "data"),
+          *(State(i, p) for i, p in CONTROLS), State(ids.STATE, "data"),
+          prevent_initial_call=True)
+def show_fitted(done, k, preset, columns, algorithm, scaling, pca_on, seed, state):
+    """Show what the background job fitted, unless the controls or the view have moved on
+    while it finished (a job stopped too late, or the page followed a link)."""
+    store = get_store()
+    current = store.active(state)
+    fitted = store.active(done)
+    wanted = _requested_view(current, k, preset, columns, algorithm, scaling, pca_on, seed)
+    return fitted.to_dict() if fitted == wanted and fitted != current else no_update
+
+
+@callback(Output(ids.FIT_STATUS, "children", allow_duplicate=True),
+          *(Output(i, p) for i, p in CONTROLS),
+          Input(ids.FIT_CANCEL, "n_clicks"), State(ids.FIT_REQUEST, "data"),
+          State(ids.STATE, "data"), prevent_initial_call=True)
+def fit_cancelled(clicks: int | None, request: dict | None, state: dict | None):
+    """After Cancel the controls show the settings of the view again, and say it was cancelled."""
+    if not clicks:
+        return no_update
+    algorithm = request.get("algorithm") if isinstance(request, dict) else None
+    cancelled = ALGORITHM_LABELS.get(algorithm, "the segments")
+    return (create_status_note(f"Fitting {cancelled} was cancelled; the segments and settings "
+                               "shown are the previous ones."),
+            *_control_values(get_store().active(state).config))
+
+
 @callback(Output(ids.SEGMENT_MAP, "figure"), Output(ids.MAP_KEY, "data"),
-          Output(ids.MAP_NOTE, "children"),
+          Output(ids.MAP_NOTE, "children"), Output(ids.K_SLIDER, "disabled"),
+          Output(ids.K_NOTE, "children"),
           Input(ids.STATE, "data"), State(ids.MAP_KEY, "data"))
 def draw_map(state, drawn_key):
-    """Full map when the points change (data, features); otherwise only recolour it."""
+    """Full map when the points change (data, features), else only recolour it; the map note
+    and the k slider say how many segments there are (and when hdbscan chose that itself)."""
     store = get_store()
     view, result = store.current(state)
     names = [p.name for p in result.profiles]
@@ -188,13 +302,14 @@ def draw_map(state, drawn_key):
     noise = result.clusters.n_noise
     note = (f"{result.k} segments · silhouette {result.metrics['silhouette']:.2f} "
             f"({ALGORITHM_LABELS[result.clusters.algorithm]})"
-            + (f" · {noise:,} customers fitted no cluster and joined the nearest segment"
-               if noise else ""))
+            + (f" · {noise_text(noise, len(result.labels))}" if noise else ""))
+    own_k = result.clusters.algorithm == "hdbscan"
+    k_note = f"HDBSCAN chooses k itself: found {result.k}" if own_k else None
     if key == drawn_key:
-        return recolour_map(result.labels, names), no_update, note
+        return recolour_map(result.labels, names), no_update, note, own_k, k_note
     figure = segment_map(store.projection(view.data, view.config), result.labels, names,
                          revision=view.data)
-    return figure, key, note
+    return figure, key, note, own_k, k_note
 
 
 @callback(Output(ids.SEGMENT_MAP, "figure", allow_duplicate=True),
@@ -282,11 +397,14 @@ def draw_heatmap(state, selection, highlight):
 @callback(Output(ids.SEGMENT_CARDS, "children"), Input(ids.STATE, "data"),
           Input(ids.SEGMENT_FILTER, "value"))
 def draw_cards(state, highlight):
-    """One card per segment; stability is filled in by :func:`show_stability`."""
+    """One card per segment, after a note on the customers that fit none (hdbscan's noise);
+    stability is filled in by :func:`show_stability`."""
     _, result = get_store().current(state)
     highlight = segment_numbers(highlight, result.k)
-    return [dbc.Col(create_segment_card(p, p.segment in highlight), md=6, xxl=4)
-            for p in result.profiles]
+    noise = result.clusters.n_noise
+    note = [dbc.Col(create_noise_note(noise, len(result.labels)), width=12)] if noise else []
+    return note + [dbc.Col(create_segment_card(p, p.segment in highlight), md=6, xxl=4)
+                   for p in result.profiles]
 
 
 @callback(Output({"type": ids.STABILITY, "segment": ALL}, "children"),
@@ -308,19 +426,24 @@ def show_stability(placeholders, state):
 def remember_previous(state, history):
     """Keep the previous and the current settings, for the migration view."""
     current = get_store().active(state).to_dict()
-    history = history or [None, None]
-    return history if history[1] == current else [history[1], current]
+    before, now = _pair(history)
+    return [before, now] if now == current else [now, current]
+
+
+def _pair(history) -> list:
+    """The (previous, current) settings kept in the browser; anything else is no history."""
+    return list(history) if isinstance(history, list) and len(history) == 2 else [None, None]
 
 
 @callback(Output(ids.MIGRATION, "figure"), Input(ids.PREVIOUS_K, "data"))
 def draw_migration(history):
     """Sankey from the previous k to the current one (same data and features only)."""
-    before, now = (history or [None, None])
-    if before is None or {**before, "k": 0} != {**now, "k": 0}:
-        return empty_figure("Move k to see how customers move between segments.")
     store = get_store()
-    old, new = (store.segmentation(parse_state(s).data, parse_state(s).config)
-                for s in (before, now))
+    before, now = (store.active(s) if isinstance(s, dict) else None for s in _pair(history))
+    if before is None or now is None or replace(before, config=replace(before.config, k=0)) \
+            != replace(now, config=replace(now.config, k=0)):
+        return empty_figure("Move k to see how customers move between segments.")
+    old, new = (store.segmentation(view.data, view.config) for view in (before, now))
     return migration_sankey(migration(old.labels, new.labels),
                             [p.name for p in old.profiles], [p.name for p in new.profiles])
 
@@ -329,12 +452,14 @@ def draw_migration(history):
           State(ids.STATE, "data"))
 def describe_hovered(hover, state):
     """The hovered customer in words: id, segment name and key values."""
-    points = (hover or {}).get("points") or []
-    if not points or points[0].get("curveNumber") != 0:
+    points = hover.get("points") if isinstance(hover, dict) else None
+    point = points[0] if isinstance(points, list) and points else None
+    _, result = get_store().current(state)
+    index = point.get("pointIndex") if isinstance(point, dict) else None
+    if (point is None or point.get("curveNumber") != 0 or not isinstance(index, int)
+            or isinstance(index, bool) or not 0 <= index < len(result.labels)):
         return html.Span("Hover over a customer on the map to see who it is.",
                          className="text-muted")
-    _, result = get_store().current(state)
-    index = int(points[0]["pointIndex"])
     profile = result.profiles[result.labels[index] - 1]
     row = result.prepared.frame.iloc[index]
     values = " · ".join(f"{label(c)} {row[c]:,.0f}" for c in HOVER_VALUES)

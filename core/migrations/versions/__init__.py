@@ -1,0 +1,1 @@
+"""Alembic revisions of the plan database, oldest first by ``down_revision``."""
