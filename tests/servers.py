@@ -19,12 +19,13 @@ def free_port() -> int:
 
 
 def wait_for_page(url: str, seconds: float = 90) -> requests.Response:
-    """GET ``url`` once the server accepts connections (gunicorn workers import the app)."""
+    """GET ``url`` once the server answers: gunicorn accepts connections before its workers
+    have imported the app (seconds, with several workers booting on two cores)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            return requests.get(url, timeout=10)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=30)
+        except (requests.ConnectionError, requests.Timeout):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
