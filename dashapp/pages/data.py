@@ -38,6 +38,9 @@ def layout(**_query: str) -> html.Div:
                               "Drop a customer file here, or click to choose one",
                               f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · "
                               "CC GENERAL columns (see the dictionary below)"),
+                html.Div(f"Your uploads are private to you and kept for "
+                         f"{get_store().retention_seconds / 3600:g} hours.",
+                         className="small text-muted mt-1"),
                 dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2")),
                 dbc.Button("Back to the demo data", id=ids.BACK_TO_DEMO, color="secondary",
                            outline=True, size="sm", className="mt-1"),
