@@ -162,7 +162,8 @@ def check_matrix(X: Any, *, min_rows: int = 2) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[1] == 0:
         raise ConfigError(f"X must be a 2-D matrix (rows x features); got shape {arr.shape}.")
     if arr.shape[0] < min_rows:
-        raise ConfigError(f"X needs at least {min_rows} rows; got {arr.shape[0]}.")
+        raise ConfigError(f"segmenting needs at least {min_rows} customers; the data has "
+                          f"{arr.shape[0]:,}.")
     bad = ~np.isfinite(arr)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -215,7 +216,8 @@ def check_k(k: Any, n_rows: int) -> int:
     """
     k = check_int(k, "k", K_MIN, K_MAX)
     if k >= n_rows:
-        raise ConfigError(f"k={k} needs more rows than segments, but X has only {n_rows} rows.")
+        raise ConfigError(f"k = {k} needs more customers than segments, but the data has only "
+                          f"{n_rows:,}; choose a k below {n_rows:,}.")
     return k
 
 

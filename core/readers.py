@@ -211,8 +211,14 @@ def _read_csv(text: str, name: str) -> RawTable:
         raise DataValidationError(["the file is empty."], name)
     header_line = _FIRST_LINE.match(text).group()  # type: ignore[union-attr]
     lines = [header_line, *text[len(header_line):200_000].splitlines()[1:_SAMPLE_LINES]]
-    delimiter = hint.group(1) if hint else _sniff_delimiter(lines)
-    width = len(next(csv.reader([header_line], delimiter=delimiter)))
+    try:
+        delimiter = hint.group(1) if hint else _sniff_delimiter(lines)
+        width = len(next(csv.reader([header_line], delimiter=delimiter)))
+    except csv.Error:  # a cell over csv's field limit (131,072 characters)
+        raise DataValidationError(
+            [f"a cell in the first lines holds more than {csv.field_size_limit():,} "
+             "characters; a customer table has short cells. Is this the right file?"],
+            name) from None
     if width > MAX_COLUMNS:
         raise DataValidationError(
             [f"the file has {width:,} columns; at most {MAX_COLUMNS:,} are accepted. "

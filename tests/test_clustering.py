@@ -186,7 +186,7 @@ NAN_X[17, 2] = np.nan
 @pytest.mark.parametrize(("data", "kwargs", "message"), [
     (X, {"k": 1}, r"k must be from 2 to 15; got k=1\."),
     (X, {"k": 16}, r"got k=16"),
-    (X[:5], {"k": 5}, r"k=5 needs more rows than segments.*only 5 rows"),
+    (X[:5], {"k": 5}, r"k = 5 needs more customers than segments.*only 5; choose a k below 5"),
     (X, {"k": 2.5}, r"k must be a whole number; got k=2\.5"),
     (X, {"k": True}, r"got k=True"),
     (X, {"n_init": 0}, r"got n_init=0"),
