@@ -29,9 +29,11 @@ TIMEOUT = 30
 
 
 def plot_js(graph_id: str, expression: str) -> str:
-    """JavaScript reading ``expression`` of the drawn plot (``gd``) inside ``#graph_id``."""
+    """JavaScript reading ``expression`` of the drawn plot (``gd``) inside ``#graph_id``; null
+    while the plot is not drawn (or is being redrawn), so waits poll again."""
     return (f"const gd = document.querySelector('#{graph_id} .js-plotly-plot');"
-            f"return gd && gd._fullData ? {expression} : null;")
+            f"try {{ return gd && gd._fullData ? {expression} : null; }}"
+            f" catch (error) {{ return null; }}")
 
 
 def wait_for(dash_duo, condition, message: str):
