@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import math
 import os
 import socket
 import sys
@@ -113,7 +114,17 @@ def _export_path(text: str) -> Path:
 
 
 def _load(path: Path | None) -> CustomerData:
-    return load_customers(path or DEMO_PATH, filename=None if path else "demo data")
+    """Read a customer table (default: the demo data) with no size limit: the 50 MB cap is
+    for browser uploads; here any file that fits the machine is read. What the loader noticed
+    in a given file is printed first, one ``note:`` or ``warning:`` line each."""
+    data = load_customers(path or DEMO_PATH, filename=None if path else "demo data",
+                          max_bytes=None)
+    if path is not None:
+        for issue in sorted(data.quality.issues, key=lambda i: i.level != "warning"):
+            print(f"{'warning' if issue.level == 'warning' else 'note'}: {issue.message}")
+        if any(issue.rows for issue in data.quality.issues):
+            print(f"({data.quality.convention})")
+    return data
 
 
 def _config(args: argparse.Namespace, k: int = 4) -> SegmentationConfig:
@@ -136,10 +147,14 @@ def cmd_fit(args: argparse.Namespace) -> None:
     result.model.save(args.out / "model.json")
     print(f"{data.source}: {len(data.frame):,} customers → {result.k} segments "
           f"({result.clusters.algorithm}, features {args.features})")
+    for warning in result.prepared.warnings:
+        print(f"warning: {warning}")
     for p in result.profiles:
         print(f"  {p.segment:>2}  {p.name:<40} {p.size:>9,}  {p.share:6.1%}")
-    print(f"silhouette {result.metrics['silhouette']:.3f}; wrote assignments.csv, "
-          f"profiles.csv and model.json to {args.out}")
+    silhouette = result.metrics["silhouette"]
+    score = ("silhouette not computed (its sample of customers holds one segment only)"
+             if math.isnan(silhouette) else f"silhouette {silhouette:.3f}")
+    print(f"{score}; wrote assignments.csv, profiles.csv and model.json to {args.out}")
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
@@ -156,7 +171,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 def cmd_score(args: argparse.Namespace) -> None:
     model = SegmentModel.load(args.model)
-    data = load_customers(args.data)
+    data = _load(args.data)
     scored = model.score(data.frame)
     _write(scored, args.out)
     counts = scored["segment"].value_counts().sort_index()
@@ -178,7 +193,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     plan, segments = read_plan_file(args.plan)
     for number in segments:
         model.segment(number)
-    scored = model.score(load_customers(args.data).frame)
+    scored = model.score(_load(args.data).frame)
     audience = scored[scored["segment"].isin(segments)].reset_index(drop=True)
     members = with_campaign(audience, [(plan, segments)])
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -28,5 +28,9 @@ def looks_like_formula(value: Any) -> bool:
 def formula_like(values: pd.Series) -> pd.Series:
     """:func:`looks_like_formula` of every value, vectorised (False for missing values)."""
     text = values.astype("string")
-    like = text.str.match(_FORMULA_START) & ~text.str.fullmatch(_PLAIN_NUMBER)
-    return like.fillna(False).astype(bool)
+    maybe = ~text.str[:1].str.isalnum().fillna(True).to_numpy(dtype=bool)  # Arrow, no Python
+    like = pd.Series(False, index=values.index)
+    candidates = text[maybe]
+    like[maybe] = (candidates.str.match(_FORMULA_START)
+                   & ~candidates.str.fullmatch(_PLAIN_NUMBER)).fillna(False).astype(bool)
+    return like

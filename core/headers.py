@@ -153,6 +153,22 @@ def match_header(header: object) -> str | None:
     return found[0] if found else None
 
 
+def header_score(cells: Sequence[object]) -> int:
+    """Number of distinct CC GENERAL columns a row of cells names (0 for a title or data row)."""
+    return len({match_header(c) for c in cells if isinstance(c, str)} - {None})
+
+
+def locate_header(rows: Sequence[Sequence[object]]) -> int:
+    """Index of the row most likely to be the header: the first that names the most columns.
+
+    Title lines, comments and merged group headers above the real header name few or no
+    columns; when no row names any, the first row is the header (and the missing-column
+    message explains).
+    """
+    scores = [header_score(row) for row in rows]
+    return scores.index(max(scores)) if scores else 0
+
+
 def is_blank_name(header: object) -> bool:
     """True for headers a row-number column typically has: empty, ``Unnamed: 0``, ``index``..."""
     text = clean_header(header)

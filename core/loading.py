@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.readers import RawTable, check_size, read_table
+from core.readers import check_size, read_table
 from core.schema import BEHAVIOUR_COLUMNS
+from core.tables import RawTable
 from core.validation import QualityIssue, QualityReport, validate
 
 __all__ = ["DEFAULT_MAX_BYTES", "CustomerData", "QualityIssue", "QualityReport",
@@ -68,7 +69,7 @@ class CustomerData:
 
 
 def load_customers(source: str | os.PathLike[str] | bytes, *, filename: str | None = None,
-                   max_bytes: int = DEFAULT_MAX_BYTES) -> CustomerData:
+                   max_bytes: int | None = DEFAULT_MAX_BYTES) -> CustomerData:
     """Load and validate a customer table from a path or raw bytes.
 
     Parameters
@@ -78,8 +79,11 @@ def load_customers(source: str | os.PathLike[str] | bytes, *, filename: str | No
     filename : str, optional
         Name used in messages and as ``source``; also a format hint. Defaults to the path's
         file name, or ``'uploaded file'`` for bytes.
-    max_bytes : int, default 50 MB
-        Larger files are refused before they are parsed.
+    max_bytes : int or None, default 50 MB
+        Larger files are refused before they are parsed (the browser upload's cap). ``None``:
+        no limit, for the command line and server-side files; a compressed file (.xlsx,
+        .parquet, gzip) may then still unpack to only ``XLSX_EXPANSION`` (20) times its own
+        size, or times 50 MB if it is smaller (the zip-bomb guards need a bound).
 
     Returns
     -------
@@ -98,15 +102,20 @@ def load_customers(source: str | os.PathLike[str] | bytes, *, filename: str | No
         path = Path(source)
         name = filename or path.name
         try:
-            check_size(path.stat().st_size, max_bytes, name)
+            if max_bytes is not None:
+                check_size(path.stat().st_size, max_bytes, name)
             data = path.read_bytes()
         except IsADirectoryError as exc:
             raise DataValidationError([f"{path} is a folder, not a file."], name) from exc
         except OSError as exc:
             raise DataValidationError([f"the file {str(path)!r} cannot be opened "
                                        f"({exc.strerror or 'unreadable'})."], name) from exc
-    raw = read_table(data, name=name, max_bytes=max_bytes)
-    return _build(raw, name, hashlib.sha256(data).hexdigest())
+    # No limit: read_table's own size check passes, and its unpack guards scale with the file.
+    limit = max(len(data), DEFAULT_MAX_BYTES) if max_bytes is None else max_bytes
+    content_hash = hashlib.sha256(data).hexdigest()
+    raw = read_table(data, name=name, max_bytes=limit)
+    del data  # free the file's bytes (its size in memory) before validation
+    return _build(raw, name, content_hash)
 
 
 def from_frame(frame: pd.DataFrame, *, source: str = "table") -> CustomerData:

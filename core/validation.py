@@ -8,13 +8,10 @@ raised together as one :class:`~core.errors.DataValidationError`. Soft problems 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from pandas.api.types import (
     is_bool_dtype,
     is_integer_dtype,
@@ -35,16 +32,21 @@ from core.headers import (
     match_header,
     match_headers,
 )
-from core.readers import RawTable, rows_text
-from core.schema import BEHAVIOUR_COLUMNS, COUNT_COLUMNS, FREQUENCY_COLUMNS, ID_COLUMN
+from core.numbers import ParsedColumn, parse_numbers, uses_decimal_comma
+from core.report_rows import report_rows
+from core.schema import (
+    BEHAVIOUR_COLUMNS,
+    COLUMN_BY_NAME,
+    COUNT_COLUMNS,
+    FREQUENCY_COLUMNS,
+    ID_COLUMN,
+)
+from core.tables import RawTable, rows_convention, rows_text, short
 
-MISSING_TOKENS = frozenset({"", "na", "nan", "null", "none", "<na>"})
-ERROR_CELLS = frozenset({"#VALUE!", "#DIV/0!", "#N/A", "#REF!", "#NAME?", "#NUM!", "#NULL!",
-                         "#SPILL!", "#CALC!", "#GETTING_DATA"})
 TENURE_RANGE = (6, 12)
-_COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+")
-_GROUPED = r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?"
-_DOT_NUMBER = r"[+-]?(\d*\.\d{1,2}|\d*\.\d{4,}|\d{4,}\.\d+|0\.\d+)"  # 12.5: not 1.234
+CREDIT_BALANCE_COLUMN = "BALANCE"  # a credit balance (overpayment) is real: warned, not refused
+PLACEHOLDER_LIMIT = 1e15  # no amount or count reaches this; 2**63 - 1 or 2**64 - 1 mean "unknown"
+_TYPE_MAXIMA = (2**31 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1)
 _SHOWN_ROWS = 5
 
 
@@ -75,10 +77,20 @@ class QualityIssue:
 
 @dataclass(frozen=True)
 class QualityReport:
-    """Soft problems found while loading a table of ``rows`` customers."""
+    """Soft problems found while loading a table of ``rows`` customers.
+
+    ``header_row`` is the header's row number in the file; messages count rows from the top
+    of the file (:func:`core.tables.rows_convention`).
+    """
 
     rows: int
     issues: tuple[QualityIssue, ...] = ()
+    header_row: int = 1
+
+    @property
+    def convention(self) -> str:
+        """The sentence saying how row numbers in these messages are counted."""
+        return rows_convention(self.header_row)
 
     @property
     def warnings(self) -> tuple[QualityIssue, ...]:
@@ -110,7 +122,8 @@ def _cells(values: pd.Series, positions: np.ndarray, limit: int = 3) -> str:
     shown: list[str] = []
     for value in values.iloc[positions[:200]]:
         value = value.item() if isinstance(value, np.generic) else value
-        text = repr(value if isinstance(value, str | int | float) else str(value))
+        text = short(value) if isinstance(value, str) else repr(
+            value if isinstance(value, int | float) else str(value))
         if text not in shown:
             shown.append(text)
         if len(shown) == limit:
@@ -125,43 +138,6 @@ def _blank(values: pd.Series) -> np.ndarray:
     text = values if is_string_dtype(values.dtype) and not is_object_dtype(values.dtype) \
         else values.astype("str")
     return (text.isna() | text.str.strip().eq("")).to_numpy(dtype=bool)
-
-
-def _fast_numbers(values: pd.Series) -> np.ndarray | None:
-    """Parse a clean text column with Arrow (about 10x faster); None when a cell is not a number."""
-    if is_object_dtype(values.dtype) or not is_string_dtype(values.dtype):
-        return None
-    text = pc.utf8_trim_whitespace(pa.array(values))
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-    try:
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-
-
-def _numbers(values: pd.Series, comma: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse a column: (float64 values, mask of text cells, mask of spreadsheet error cells)."""
-    none = np.zeros(len(values), dtype=bool)
-    if is_bool_dtype(values.dtype) or is_numeric_dtype(values.dtype):
-        return values.to_numpy(dtype="float64", na_value=np.nan), none, none
-    text = values.astype("str").str.strip() if comma else values
-    if comma:
-        grouped = text.str.fullmatch(_GROUPED).fillna(False).to_numpy(dtype=bool)
-        text = text.mask(grouped, text.str.replace(".", "", regex=False))
-        text = text.str.replace(",", ".", regex=False)
-    parsed = _fast_numbers(text)
-    if parsed is not None:
-        return parsed, none, none
-    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    candidates = np.flatnonzero(np.isnan(parsed) & ~_blank(values))
-    text_cells, error_cells = none.copy(), none.copy()
-    if len(candidates):
-        found = values.iloc[candidates].astype("str").str.strip()
-        error = found.str.upper().isin(ERROR_CELLS).to_numpy(dtype=bool)
-        missing = found.str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
-        error_cells[candidates[error]] = True
-        text_cells[candidates[~error & ~missing]] = True
-    return parsed, text_cells, error_cells
 
 
 def _ids(values: pd.Series) -> pd.Series:
@@ -210,10 +186,10 @@ class _Checker:
         positions = np.flatnonzero(mask)
         return positions, rows_text(self.rows[positions])
 
-    def issue(self, column: str, message: str, mask: np.ndarray) -> None:
+    def issue(self, column: str, message: str, mask: np.ndarray, level: str = "warning") -> None:
         positions = np.flatnonzero(mask)
         rows = tuple(int(r) for r in self.rows[positions[:_SHOWN_ROWS]])
-        self.issues.append(QualityIssue(column, message, len(positions), rows))
+        self.issues.append(QualityIssue(column, message, len(positions), rows, level))
 
     def info(self, column: str, message: str, count: int, rows: tuple[int, ...] = ()) -> None:
         self.issues.append(QualityIssue(column, message, count, rows, "info"))
@@ -281,11 +257,22 @@ def _check_ids(check: _Checker, ids: pd.Series) -> None:
                     "open member lists in a spreadsheet as XLSX, where they are text.", formulas)
 
 
-def _check_column(check: _Checker, name: str, raw: pd.Series, values: np.ndarray,
-                  text: np.ndarray, errors: np.ndarray) -> None:
-    """Blocking checks (text, infinite, negative) and soft checks of one behavioural column."""
-    if text.any():
-        positions, where = check.where(text)
+def _check_column(check: _Checker, name: str, raw: pd.Series, parsed: ParsedColumn) -> None:
+    """Blocking checks (text, dates, percent, infinite, negative, placeholders), then notes."""
+    values = parsed.values
+    if name not in FREQUENCY_COLUMNS and parsed.percent.any():
+        positions, where = check.where(parsed.percent)
+        check.problems.append(f"column {name} holds percentages ({where}: "
+                              f"{_cells(raw, positions)}); only frequency columns (scores 0-1) "
+                              "may be written as percentages.")
+        values = np.where(parsed.percent, np.nan, values)
+    if parsed.dates.any():
+        positions, where = check.where(parsed.dates)
+        check.problems.append(f"column {name} holds dates or times, not numbers ({where}: "
+                              f"{_cells(raw, positions)}); {name} must be a number "
+                              f"({COLUMN_BY_NAME[name].unit}).")
+    if parsed.text.any():
+        positions, where = check.where(parsed.text)
         examples = _cells(raw, positions)
         hint = ("Check the decimal separator or export with '.' decimals."
                 if any(ch.isdigit() for ch in examples) else "Leave unknown values empty instead.")
@@ -299,18 +286,53 @@ def _check_column(check: _Checker, name: str, raw: pd.Series, values: np.ndarray
                               f"{_plural(len(positions), 'row', 'rows')} ({where}: "
                               f"{_cells(raw, positions)}); use real numbers or leave the cells "
                               "empty.")
-    negative = np.isfinite(values) & (values < 0)
-    if negative.any():
-        positions, where = check.where(negative)
-        check.problems.append(f"column {name} must not be negative; "
-                              f"{_plural(len(positions), 'row is', 'rows are')} below 0 ({where}: "
-                              f"{_cells(raw, positions)}).")
-    if errors.any():
-        found = sorted(set(raw[errors].astype("str").str.strip().str.upper()))
-        cells = _plural(int(errors.sum()), "spreadsheet error cell", "spreadsheet error cells")
-        check.issue(name, f"{name}: {cells} ({', '.join(found)}) will be treated as missing.",
-                    errors)
+    placeholder = np.isfinite(values) & ((np.abs(values) >= PLACEHOLDER_LIMIT) | (
+        np.isin(values, _TYPE_MAXIMA) & (name in COUNT_COLUMNS)))
+    if placeholder.any():
+        positions, where = check.where(placeholder)
+        check.problems.append(f"column {name} holds {_cells(raw, positions)} ({where}), far beyond "
+                              "any real amount or count: the largest number a file type can "
+                              "store, usually a placeholder for 'unknown'. Leave unknown values "
+                              "empty.")
+    _check_negative(check, name, raw, values)
+    _format_notes(check, name, raw, parsed)
     _soft_checks(check, name, values)
+
+
+def _check_negative(check: _Checker, name: str, raw: pd.Series, values: np.ndarray) -> None:
+    negative = np.isfinite(values) & (values < 0)
+    if not negative.any():
+        return
+    positions, where = check.where(negative)
+    if name == CREDIT_BALANCE_COLUMN:
+        check.issue(name, f"{name}: {_plural(len(positions), 'customer has', 'customers have')} "
+                    f"a credit balance (below 0; {where}: {_cells(raw, positions)}). Kept as "
+                    "found; segmentations that log-scale money count them as a balance of 0.",
+                    negative)
+        return
+    check.problems.append(f"column {name} must not be negative "
+                          f"({COLUMN_BY_NAME[name].label.lower()} cannot be below 0); "
+                          f"{_plural(len(positions), 'row is', 'rows are')} below 0 ({where}: "
+                          f"{_cells(raw, positions)}).")
+
+
+def _format_notes(check: _Checker, name: str, raw: pd.Series, parsed: ParsedColumn) -> None:
+    """Say how unusual cells were read: percentages, missing-value marks, errors."""
+    percent = parsed.percent if name in FREQUENCY_COLUMNS else parsed.percent[:0]
+    for mask, one, many, what in (
+            (percent, "value is", "values are", " written as percentages and divided by 100"),
+            (parsed.marks, "cell holds a missing-value mark", "cells hold missing-value marks",
+             ", counted as missing")):
+        if mask.any():
+            positions = np.flatnonzero(mask)
+            check.issue(name, f"{name}: {_plural(len(positions), one, many)}{what} (e.g. "
+                        f"{_cells(raw, positions)}).", mask, "info")
+    if parsed.errors.any():
+        found = sorted(set(raw[parsed.errors].astype("str").str.strip().str.upper()))
+        cells = _plural(int(parsed.errors.sum()), "spreadsheet error cell",
+                        "spreadsheet error cells")
+        check.issue(name, f"{name}: {cells} ({', '.join(found)}) will be treated as missing.",
+                    parsed.errors)
 
 
 def _soft_checks(check: _Checker, name: str, values: np.ndarray) -> None:
@@ -340,40 +362,41 @@ def _soft_checks(check: _Checker, name: str, values: np.ndarray) -> None:
                         f"outside {low}-{high} months.", outside)
 
 
+def _formatted_note(check: _Checker, frame: pd.DataFrame, columns: dict[str, int],
+                    parsed: dict[str, ParsedColumn]) -> None:
+    """One note for every column whose numbers carry currency signs or thousands separators."""
+    formatted = [n for n, p in parsed.items() if p.formatted.any()]
+    if not formatted:
+        return
+    first = parsed[formatted[0]].formatted
+    example = _cells(frame[columns[formatted[0]]], np.flatnonzero(first))
+    check.issue("", f"{_plural(len(formatted), 'column', 'columns')} ({', '.join(formatted)}) "
+                f"{'holds' if len(formatted) == 1 else 'hold'} numbers written with currency "
+                f"signs or thousands separators, read as numbers (e.g. {example}).",
+                np.logical_or.reduce([parsed[n].formatted for n in formatted]), "info")
+
+
 def _check_purchases(check: _Checker, numbers: dict[str, np.ndarray]) -> None:
     if not {"PURCHASES", "ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES"} <= numbers.keys():
         return
     total = numbers["ONEOFF_PURCHASES"] + numbers["INSTALLMENTS_PURCHASES"]
     purchases = numbers["PURCHASES"]
-    differ = np.isfinite(total) & np.isfinite(purchases) & ~np.isclose(purchases, total)
+    # a file that rounds amounts (to cents or whole units) makes sums differ by up to a unit
+    differ = np.isfinite(total) & np.isfinite(purchases) & ~np.isclose(purchases, total, atol=1)
     if differ.any():
         rows = _plural(int(differ.sum()), "row differs", "rows differ")
         check.issue("PURCHASES", f"PURCHASES: {rows} from ONEOFF_PURCHASES + "
                     "INSTALLMENTS_PURCHASES.", differ)
 
 
-def _parse_all(frame: pd.DataFrame, columns: dict[str, int],
-               comma_allowed: bool) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _parse_all(frame: pd.DataFrame, columns: dict[str, int]) -> dict[str, ParsedColumn]:
     """Parse every behavioural column; switch the whole table to decimal commas if it uses them."""
     present = [n for n in BEHAVIOUR_COLUMNS if n in columns]
-    parsed = {n: _numbers(frame[columns[n]], comma=False) for n in present}
-    if comma_allowed and _uses_decimal_comma(
-            {columns[n]: (parsed[n][0], parsed[n][1]) for n in present}, frame):
-        return {n: _numbers(frame[columns[n]], comma=True) for n in present}
-    return parsed
-
-
-def _uses_decimal_comma(parsed: dict[int, tuple[np.ndarray, np.ndarray]],
-                        frame: pd.DataFrame) -> bool:
-    """True when numbers are written 1.234,56 / 12,5 and never with a plain dot (12.5)."""
-    def cells(position: int, mask: np.ndarray) -> pd.Series:
-        return frame[position][mask].astype("str").str.strip()
-
-    if not any(cells(p, text).str.fullmatch(_COMMA_NUMBER).any()
-               for p, (_, text) in parsed.items() if text.any()):
-        return False
-    return not any(cells(p, ~np.isnan(values)).str.fullmatch(_DOT_NUMBER).any()
-                   for p, (values, _) in parsed.items())
+    cells = [frame[columns[n]] for n in present]
+    parsed = [parse_numbers(c, comma=False) for c in cells]
+    if uses_decimal_comma(cells, parsed):
+        parsed = [parse_numbers(c, comma=True) for c in cells]
+    return dict(zip(present, parsed, strict=True))
 
 
 def _row_number_column(frame: pd.DataFrame, headers: list[str], match: HeaderMatch) -> bool:
@@ -447,8 +470,16 @@ def validate(raw: RawTable, source: str) -> Validated:
         raise DataValidationError(["the file is empty."], source)
     frame, headers, origin, rows, skipped_rows = _drop_empty(raw, headers)
     check = _Checker(rows)
+    for note in raw.notes:
+        check.info("", note, 0)
 
     match = match_headers(headers)
+    report, notes = report_rows(frame, match.columns, rows)
+    if report.any():
+        frame = frame[~report].reset_index(drop=True)
+        rows = check.rows = rows[~report]
+    for note in notes:
+        check.info("", note, 0)
     if _row_number_column(frame, headers, match):
         label = f"({headers[0]!r})" if headers[0] else "(without a header)"
         check.info(headers[0], f"the first column {label} holds row numbers and was left out.",
@@ -458,8 +489,9 @@ def validate(raw: RawTable, source: str) -> Validated:
         headers, origin = headers[1:], origin[1:]
         match = match_headers(headers)
     _check_headers(check, headers, origin, match, no_rows=frame.empty)
+    convention = rows_convention(raw.header_row)
     if frame.empty:
-        raise DataValidationError(check.problems, source)
+        raise DataValidationError(check.problems, source, note=convention)
     if len(skipped_rows):
         check.info("", f"{_plural(len(skipped_rows), 'empty row was', 'empty rows were')} "
                    f"skipped ({rows_text(skipped_rows)}).", len(skipped_rows),
@@ -469,17 +501,18 @@ def validate(raw: RawTable, source: str) -> Validated:
     if ID_COLUMN in match.columns:
         ids = _ids(frame[match.columns[ID_COLUMN]]).reset_index(drop=True)
         _check_ids(check, ids)
-    parsed = _parse_all(frame, match.columns, raw.decimal_comma)
-    for name, (values, text, errors) in parsed.items():
-        _check_column(check, name, frame[match.columns[name]], values, text, errors)
-    _check_purchases(check, {n: v[0] for n, v in parsed.items()})
+    parsed = _parse_all(frame, match.columns)
+    for name, column in parsed.items():
+        _check_column(check, name, frame[match.columns[name]], column)
+    _formatted_note(check, frame, match.columns, parsed)
+    _check_purchases(check, {n: v.values for n, v in parsed.items()})
     if parsed:
-        empty = np.logical_and.reduce([np.isnan(v[0]) for v in parsed.values()])
+        empty = np.logical_and.reduce([np.isnan(v.values) for v in parsed.values()])
         if empty.any():
             check.issue("", f"{_plural(int(empty.sum()), 'customer has', 'customers have')} no "
                         f"behaviour values at all ({check.where(empty)[1]}).", empty)
     if check.problems:
-        raise DataValidationError(check.problems, source)
+        raise DataValidationError(check.problems, source, note=convention)
 
     renamed = tuple((headers[p], name) for name, p in match.columns.items()
                     if headers[p] != name)
@@ -489,9 +522,10 @@ def validate(raw: RawTable, source: str) -> Validated:
                    f"standard column names: {pairs}.", len(renamed))
     attributes = _attribute_names(headers, origin, match.attributes)
     columns: dict[str, pd.Series | np.ndarray] = {ID_COLUMN: ids}
-    columns.update({n: v[0] for n, v in parsed.items()})
+    columns.update({n: v.values for n, v in parsed.items()})
     columns.update({a: _attribute(frame[p]) for a, p in zip(attributes, match.attributes,
                                                                strict=True)})
     out = pd.DataFrame(columns)
     issues = sorted(check.issues, key=lambda i: i.level != "warning")
-    return Validated(out, tuple(attributes), renamed, QualityReport(len(out), tuple(issues)))
+    return Validated(out, tuple(attributes), renamed,
+                     QualityReport(len(out), tuple(issues), raw.header_row))

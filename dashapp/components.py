@@ -65,11 +65,20 @@ def create_notice(message: str | None) -> dbc.Alert | None:
     return dbc.Alert(message, color="warning", dismissable=True) if message else None
 
 
-def create_problem_alert(title: str, problems: tuple[str, ...] | list[str]) -> dbc.Alert:
+def create_problem_alert(title: str, problems: tuple[str, ...] | list[str],
+                         note: str | None = None) -> dbc.Alert:
     """Every problem found, as a list under one heading (text only, never HTML)."""
     return dbc.Alert([html.Strong(title), html.Ul([html.Li(p) for p in problems],
-                                                  className="mb-0 mt-1")],
+                                                  className="mb-0 mt-1"),
+                      html.Div(note, className="small mt-1") if note else None],
                      color="danger", className="c2c-problems")
+
+
+def create_unusable_alert(error: Exception) -> dbc.Alert:
+    """Why the current data cannot be segmented with the current settings (e.g. k too large)."""
+    return create_problem_alert("These customers cannot be segmented with these settings; "
+                                "choose another k or other features on the Segments page.",
+                                [str(error)])
 
 
 def create_quality_report(data: CustomerData, cleaning: CleaningReport) -> html.Div:
@@ -80,6 +89,8 @@ def create_quality_report(data: CustomerData, cleaning: CleaningReport) -> html.
     return html.Div([
         html.H6("What we noticed in the file"),
         html.Ul(notes) if notes else html.P("No problems found.", className="text-muted"),
+        html.P(data.quality.convention, className="small text-muted")
+        if any(issue.rows for issue in data.quality.issues) else None,
         html.P("Headers matched: " + "; ".join(renamed), className="small text-muted")
         if renamed else None,
         html.H6("What cleaning changed"),

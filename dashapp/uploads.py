@@ -10,7 +10,7 @@ from flask import current_app
 from core.errors import C2CError, DataValidationError
 from core.loading import CustomerData, load_customers
 
-ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet,.pq"
+ACCEPT = ".csv,.txt,.tsv,.gz,.xlsx,.xls,.htm,.html,.parquet,.pq"
 
 
 def upload_limit() -> int:

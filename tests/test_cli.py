@@ -151,3 +151,15 @@ def test_a_bad_port_through_the_console_script(tmp_path):
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert _one_line_error(done.stderr, "99999")
+
+
+def test_fit_prints_what_the_loader_noticed_in_a_report_layout(tmp_path, capsys):
+    corpus = Path(__file__).parent / "data" / "corpus"
+    assert main(["fit", "--data", str(corpus / "report_layout.csv"), "--k", "3",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("note: the header is in row 4;") for line in out)
+    assert any(line.startswith("note: a summary row (row 46: 'Total')") for line in out)
+    assert "(Row numbers are the rows of the file as a spreadsheet shows them; the header is " \
+        "row 4.)" in out
+    assert out[-1].endswith(f"to {tmp_path}") and "40 customers → 3 segments" in "\n".join(out)

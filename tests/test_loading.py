@@ -294,8 +294,8 @@ def test_from_frame_accepts_an_id_index_and_renamed_columns():
 
 def test_from_frame_validates():
     frame = customers(4)
-    frame.loc[2, "BALANCE"] = -5.0
-    with pytest.raises(DataValidationError, match=r"BALANCE must not be negative.*row 4"):
+    frame.loc[2, "PAYMENTS"] = -5.0
+    with pytest.raises(DataValidationError, match=r"PAYMENTS must not be negative.*row 4"):
         from_frame(frame, source="my table")
     with pytest.raises(DataValidationError, match="expected a table"):
         from_frame([1, 2, 3])  # type: ignore[arg-type]
@@ -358,10 +358,11 @@ def test_numeric_ids_from_parquet_with_a_gap_are_reported_blank():
     assert load_customers(to_bytes(frame, "parquet")).frame[ID_COLUMN].tolist() == ["7", "8", "9"]
 
 
-def test_dates_in_a_number_column_of_a_workbook_are_text():
+def test_dates_in_a_number_column_of_a_workbook_are_refused():
     frame = customers(3).astype({"TENURE": object})
     frame.loc[1, "TENURE"] = pd.Timestamp("2024-01-31")
-    with pytest.raises(DataValidationError, match=r"TENURE must be numeric.*row 3: '2024-01-31"):
+    with pytest.raises(DataValidationError, match=r"TENURE holds dates or times, not numbers "
+                       r"\(row 3: '2024-01-31 00:00:00'\); TENURE must be a number \(months\)"):
         load_customers(to_bytes(frame, "xlsx"))
 
 

@@ -180,13 +180,13 @@ CASES: dict[str, Case] = {
         lambda: rezip(xlsx([["a"]]), {"xl/workbook.xml": (
             b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             b"<sheets/></workbook>")}), ("no sheets",), "cards.xlsx"),
-    "xlsx with an empty sheet": Case(lambda: xlsx([]), ("first sheet ('Sheet') is empty",),
+    "xlsx with an empty sheet": Case(lambda: xlsx([]), ("sheet 'Sheet' is empty",),
                                      "cards.xlsx"),
     "xlsx header only": Case(lambda: xlsx(table_rows(customers())[:1]), ("no customer rows",),
                              "cards.xlsx"),
     "xlsx text in a number column": Case(
-        lambda: xlsx(table_rows(with_cells({(2, "PAYMENTS"): "1.500,00"}))),
-        ("column PAYMENTS must be numeric", "row 4", "'1.500,00'"), "cards.xlsx"),
+        lambda: xlsx(table_rows(with_cells({(2, "PAYMENTS"): "about 1500"}))),
+        ("column PAYMENTS must be numeric", "row 4", "'about 1500'"), "cards.xlsx"),
     "ragged: a row too long": Case(lambda: ragged(more=[4], fewer=[]),
                                    ("1 row has more values", "row 4", "found 19 values")),
     "ragged: a row too short": Case(lambda: ragged(more=[], fewer=[3]),
@@ -210,8 +210,8 @@ CASES: dict[str, Case] = {
     "text in a numeric column": Case(
         lambda: csv(with_cells({(i, "CREDIT_LIMIT"): v for i, v in enumerate(
             ["1.500,00", "n/a", "abc", "x", "y", "z", "12 EUR"])})),
-        ("column CREDIT_LIMIT must be numeric; 7 rows contain text",
-         "rows 2, 3, 4, 5, 6 and 2 more: '1.500,00', 'n/a', 'abc'", "decimal separator")),
+        ("column CREDIT_LIMIT must be numeric; 5 rows contain text",
+         "rows 2, 4, 5, 6, 7: '1.500,00', 'abc', 'x'", "decimal separator")),
     "decimal comma in a comma-separated file": Case(
         lambda: csv(with_cells({(0, "BALANCE"): "1.500,00", (5, "BALANCE"): "12,5"})),
         ("column BALANCE must be numeric", "rows 2, 7", "'1.500,00', '12,5'",

@@ -36,7 +36,8 @@ def layout(**_query: str) -> html.Div:
             dbc.Col([
                 create_upload(ids.UPLOAD, ACCEPT, upload_limit(),
                               "Drop a customer file here, or click to choose one",
-                              f"CSV, Excel (.xlsx) or Parquet · up to {limit_mb:.0f} MB · "
+                              f"CSV (also gzip), Excel (.xlsx, .xls) or Parquet · up to "
+                              f"{limit_mb:.0f} MB · "
                               "CC GENERAL columns (see the dictionary below)"),
                 html.Div(f"Your uploads are private to you and kept for "
                          f"{get_store().retention_seconds / 3600:g} hours.",
@@ -68,7 +69,7 @@ def upload(contents: str | None, filename: str | None, state: dict | None):
     except DataValidationError as error:
         return no_update, create_problem_alert(
             f"{error.source or 'The file'} was not loaded — the current data stays active.",
-            error.problems)
+            error.problems, error.note)
     data_id = get_store().add(data)
     notes = len(data.quality.issues)
     message = (f"Loaded {data.source}: {len(data.frame):,} customers"
