@@ -14,11 +14,13 @@ thread is predictable and also keeps OpenMP's thread pool out of processes that 
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import (
     HDBSCAN,
@@ -27,6 +29,7 @@ from sklearn.cluster import (
     KMeans,
     MiniBatchKMeans,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import ThreadpoolController
 
@@ -90,6 +93,11 @@ _MINIBATCH_STEPS = 100  # 100 x 4096 rows: inertia within 0.01 % of full KMeans 
 _MINIBATCH_SAMPLE_ROWS = 20_000
 _HDBSCAN_MIN_SAMPLES = 10
 _BIRCH_RADIUS_PER_SQRT_FEATURE = 0.5  # threshold 0.5 * sqrt(n_features) on scaled data
+# Distinct rows are first counted on a strided sample of about this many rows: on real data it
+# already holds k distinct profiles, so only degenerate data pays for hashing every row
+# (1M x 17: ~0.3 s).
+_PROFILE_SAMPLE_ROWS = 1_000
+FEATURES_LABEL = "the chosen features"  # how messages name the feature set by default
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,6 +229,64 @@ def check_k(k: Any, n_rows: int) -> int:
     return k
 
 
+def count_profiles(X: np.ndarray, at_least: int) -> int:
+    """Distinct rows of ``X`` (customer profiles), counted only up to ``at_least``.
+
+    A strided sample of about 1,000 rows is counted first; every row is hashed only when the
+    sample holds fewer than ``at_least`` distinct rows.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        Prepared matrix without missing values.
+    at_least : int
+        Stop counting once this many distinct rows are found.
+
+    Returns
+    -------
+    int
+        The number of distinct rows, or ``at_least`` if there are at least that many.
+    """
+    sample = X[:: max(1, X.shape[0] // _PROFILE_SAMPLE_ROWS)]
+    found = len(pd.unique(_row_hashes(sample)))
+    if found < at_least and len(sample) < X.shape[0]:
+        found = len(pd.unique(_row_hashes(X)))
+    return min(found, at_least)
+
+
+def check_profiles(X: np.ndarray, k: int, *, feature_label: str = FEATURES_LABEL) -> None:
+    """Raise a ConfigError if the rows of ``X`` hold fewer distinct profiles than ``k``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        Prepared matrix without missing values.
+    k : int
+        Number of segments asked for.
+    feature_label : str
+        How the message names the feature set, e.g. ``"the chosen features (seed)"``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the distinct profiles, the customers and the largest k they allow; with a single
+        profile, saying there is nothing to segment.
+    """
+    profiles = count_profiles(X, k)
+    if profiles < k:
+        raise too_few_profiles(profiles, X.shape[0], k, feature_label)
+
+
+def too_few_profiles(profiles: int, n_rows: int, k: int, feature_label: str) -> ConfigError:
+    """The error for ``k`` segments asked of ``n_rows`` customers with ``profiles`` < k."""
+    if profiles == 1:
+        return ConfigError(f"All {n_rows:,} customers are identical on {feature_label}; there "
+                           "is nothing to segment. Choose other features.")
+    return ConfigError(f"Only {profiles} distinct customer profiles among {n_rows:,} customers "
+                       f"on {feature_label}; k = {k} needs at least {k}. Choose k of {profiles} "
+                       "or less, or other features.")
+
+
 def check_algorithm(algorithm: Any) -> str:
     """Return ``algorithm`` if it is one of :data:`ALGORITHMS`, else raise a ConfigError."""
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
@@ -262,7 +328,8 @@ def estimate_fit_seconds(algorithm: str, n_rows: int, k: int) -> float:
 
 
 def fit_clusters(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4,
-                 random_state: int = 42, n_init: int = 10) -> ClusterResult:
+                 random_state: int = 42, n_init: int = 10,
+                 feature_label: str = FEATURES_LABEL) -> ClusterResult:
     """Segment the rows of ``X`` and number the segments by size.
 
     Parameters
@@ -280,6 +347,8 @@ def fit_clusters(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4,
     n_init : int
         Restarts for kmeans and gmm (best kept); for minibatch, restarts of the KMeans on the
         seeded sample that starts it.
+    feature_label : str
+        How error messages name the feature set (see :func:`check_profiles`).
 
     Returns
     -------
@@ -289,13 +358,16 @@ def fit_clusters(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4,
     ------
     ConfigError
         For an unknown algorithm, a bad ``k``/``n_init``, bad data, too many rows for the
-        algorithm, or (hdbscan) when every row is noise.
+        algorithm, fewer distinct rows than ``k`` (two for hdbscan), or (hdbscan) when every
+        row is noise.
     """
-    return fit_model(X, algorithm=algorithm, k=k, random_state=random_state, n_init=n_init)[0]
+    return fit_model(X, algorithm=algorithm, k=k, random_state=random_state, n_init=n_init,
+                     feature_label=feature_label)[0]
 
 
 def fit_model(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4, random_state: int = 42,
-              n_init: int = 10) -> tuple[ClusterResult, Any]:
+              n_init: int = 10,
+              feature_label: str = FEATURES_LABEL) -> tuple[ClusterResult, Any]:
     """Like :func:`fit_clusters`, but also return the fitted scikit-learn estimator.
 
     The estimator is for callers that need more than the result, such as a Gaussian mixture's
@@ -322,6 +394,7 @@ def fit_model(X: np.ndarray, *, algorithm: str = "kmeans", k: int = 4, random_st
             f"{algorithm} is limited to {limit:,} rows because {_WHY_SLOW[algorithm]}; "
             f"X has {n_rows:,} rows. Use kmeans (or gmm) for data this large."
         )
+    check_profiles(X, K_MIN if algorithm == "hdbscan" else k, feature_label=feature_label)
     with _one_thread():
         fit = _FITTERS[algorithm](X, k, random_state, n_init)
     order = _size_order(fit.codes, len(fit.centres))
@@ -455,6 +528,11 @@ def _used_algorithm(algorithm: str, n_rows: int) -> str:
     return "minibatch" if algorithm == "kmeans" and n_rows > MINIBATCH_THRESHOLD else algorithm
 
 
+def _row_hashes(X: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row; equal rows hash alike (0.0 and -0.0 too)."""
+    return pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
+
+
 def _check_labels(labels: Any, name: str = "labels") -> np.ndarray:
     """Return ``labels`` as a 1-D int64 array, or raise a ConfigError."""
     arr = np.asarray(labels)
@@ -509,10 +587,14 @@ def _fit_minibatch(X: np.ndarray, k: int, random_state: int, n_init: int) -> _Fi
     The restarts run on at most 20,000 rows, so their cost does not grow with n; the minibatch
     steps then move the centres to the whole data. ``MiniBatchKMeans.fit`` would spend most of
     its time choosing batch rows at large n (DESIGN.md); drawing them here takes microseconds.
+    A sample with fewer than k distinct rows (data of a few profiles, some rare) would lose
+    segments, so such data goes to :func:`_fit_kmeans_on_profiles` instead.
     """
     rng = np.random.default_rng(random_state)
     n_rows = X.shape[0]
     sample = X[rng.choice(n_rows, size=min(n_rows, _MINIBATCH_SAMPLE_ROWS), replace=False)]
+    if count_profiles(sample, k) < k:
+        return _fit_kmeans_on_profiles(X, k, random_state, n_init)
     start = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(sample)
     model = MiniBatchKMeans(n_clusters=k, init=start.cluster_centers_, n_init=1,
                             batch_size=_MINIBATCH_BATCH, random_state=random_state,
@@ -520,6 +602,18 @@ def _fit_minibatch(X: np.ndarray, k: int, random_state: int, n_init: int) -> _Fi
     for _ in range(_MINIBATCH_STEPS):
         model.partial_fit(X[rng.integers(n_rows, size=_MINIBATCH_BATCH)])
     return _Fit(_nearest_codes(X, model.cluster_centers_), model.cluster_centers_, model)
+
+
+def _fit_kmeans_on_profiles(X: np.ndarray, k: int, random_state: int, n_init: int) -> _Fit:
+    """KMeans on the distinct rows, each weighted by how often it occurs.
+
+    The same fit as KMeans on every row; quick when the rows repeat a few profiles.
+    """
+    codes = pd.factorize(_row_hashes(X))[0]
+    first = np.unique(codes, return_index=True)[1]
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state)
+    model.fit(X[first], sample_weight=np.bincount(codes))
+    return _Fit(model.labels_[codes], model.cluster_centers_, model)
 
 
 def _fit_gmm(X: np.ndarray, k: int, random_state: int, n_init: int) -> _Fit:
@@ -552,8 +646,15 @@ def _fit_hdbscan(X: np.ndarray, k: int, random_state: int, n_init: int) -> _Fit:
 
 
 def _fit_birch(X: np.ndarray, k: int, random_state: int, n_init: int) -> _Fit:
+    """Birch; a ConfigError when its tree holds fewer groups than k (few, close profiles)."""
     threshold = _BIRCH_RADIUS_PER_SQRT_FEATURE * np.sqrt(X.shape[1])
-    model = Birch(n_clusters=k, threshold=threshold).fit(X)
+    with warnings.catch_warnings():  # Birch warns, then returns fewer segments: refused below
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Birch(n_clusters=k, threshold=threshold).fit(X)
+    groups = len(model.subcluster_centers_)
+    if groups < k:
+        raise ConfigError(f"birch found only {groups} groups of similar customers, fewer than "
+                          f"k = {k}; choose k of {groups} or less, or use kmeans.")
     codes = _compact(model.labels_)
     return _Fit(codes, member_means(X, codes), model)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.cleaning import Cleaner, CleaningReport
-from core.clustering import ClusterResult, align_labels, fit_clusters
+from core.clustering import K_MIN, ClusterResult, align_labels, check_profiles, fit_clusters
 from core.features import add_features
 from core.loading import CustomerData
 from core.metrics import evaluate
@@ -36,13 +36,22 @@ class SegmentationConfig:
 
 @dataclass(frozen=True, eq=False)
 class PreparedData:
-    """A customer table cleaned, enriched with features and turned into the model matrix."""
+    """A customer table cleaned, enriched with features and turned into the model matrix.
+
+    ``warnings`` holds one sentence per feature that is the same for every customer.
+    """
 
     frame: pd.DataFrame
     matrix: np.ndarray
     cleaner: Cleaner
     preprocessor: Preprocessor
     cleaning: CleaningReport
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def feature_label(self) -> str:
+        """How messages name the feature set, e.g. ``the chosen features (seed)``."""
+        return f"the chosen features ({self.preprocessor.feature_set.label})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +98,26 @@ def prepare(data: CustomerData, config: SegmentationConfig) -> PreparedData:
     frame = add_features(cleaned)
     preprocessor = Preprocessor(feature_set=feature_set, scaling=config.scaling, pca=config.pca)
     matrix = preprocessor.fit(frame).transform(frame)
-    return PreparedData(frame, matrix, cleaner, preprocessor, report)
+    warnings = tuple(_constant_warning(frame[column]) for column in preprocessor.constant_)
+    return PreparedData(frame, matrix, cleaner, preprocessor, report, warnings)
+
+
+def _constant_warning(values: pd.Series) -> str:
+    """``CASH_ADVANCE is 0 for every customer, so it cannot tell segments apart.``"""
+    known = values.dropna()
+    value = f"{known.iloc[0]:,g}" if len(known) else "missing"
+    return f"{values.name} is {value} for every customer, so it cannot tell segments apart."
+
+
+def check_segmentable(prepared: PreparedData, config: SegmentationConfig) -> None:
+    """Raise a ConfigError if the customers have fewer distinct profiles than ``config.k``.
+
+    Profiles are distinct rows of the prepared matrix; hdbscan, which finds its own k, needs
+    two. Check before fitting a chain of smaller k (as the app numbers segments), so that the
+    message names the k asked for.
+    """
+    k = K_MIN if config.algorithm == "hdbscan" else config.k
+    check_profiles(prepared.matrix, k, feature_label=prepared.feature_label)
 
 
 def segment_customers(data: CustomerData, config: SegmentationConfig = SegmentationConfig(), *,
@@ -118,7 +146,8 @@ def segment_prepared(prepared: PreparedData, config: SegmentationConfig, data_id
                      with_stability: bool = False) -> Segmentation:
     """:func:`segment_customers` on data already prepared for ``config`` (reused across k)."""
     clusters = fit_clusters(prepared.matrix, algorithm=config.algorithm, k=config.k,
-                            random_state=config.random_state, n_init=config.n_init)
+                            random_state=config.random_state, n_init=config.n_init,
+                            feature_label=prepared.feature_label)
     if reference_labels is not None:
         clusters = _renumbered(clusters, _without_gaps(align_labels(clusters.labels,
                                                                     reference_labels)))
@@ -157,4 +186,5 @@ def sweep(data: CustomerData, config: SegmentationConfig, ks: Sequence[int] = ra
     """Fit every k in ``ks`` on ``data`` prepared as ``config`` says, and recommend one."""
     prepared = prepare(data, config)
     return sweep_k(prepared.matrix, ks, algorithm=config.algorithm,
-                   random_state=config.random_state, n_init=config.n_init, progress=progress)
+                   random_state=config.random_state, n_init=config.n_init, progress=progress,
+                   feature_label=prepared.feature_label)

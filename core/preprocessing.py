@@ -28,6 +28,11 @@ class FeatureSet:
     log_columns: tuple[str, ...]
     description: str
 
+    @property
+    def label(self) -> str:
+        """How messages name the set: the preset name, or a custom set's columns."""
+        return ", ".join(self.columns) if self.name == "custom" else self.name
+
 
 def _preset(name: str, columns: Sequence[str], description: str) -> FeatureSet:
     columns = tuple(columns)
@@ -99,7 +104,9 @@ class Preprocessor:
         Number of components, or the share of variance to keep (0 < pca < 1), or no PCA.
 
     All learned state is plain arrays (``fill_``, ``center_``, ``scale_``, ``pca_mean_``,
-    ``pca_components_``) so a fitted preprocessor saves to JSON without pickle.
+    ``pca_components_``) so a fitted preprocessor saves to JSON without pickle. ``fit`` also
+    notes ``constant_``, the columns with one value for every row (after filling): they scale
+    to 0 and cannot tell segments apart. It is not saved; ``transform`` does not need it.
     """
 
     def __init__(self, *, feature_set: FeatureSet, scaling: str = "standard",
@@ -122,15 +129,19 @@ class Preprocessor:
         values = self._logged(frame)
         self.fill_ = np.nan_to_num(np.nanmedian(values, axis=0))
         values = np.where(np.isnan(values), self.fill_, values)
+        self.constant_ = tuple(c for c, spread in zip(self.feature_set.columns,
+                                                      np.ptp(values, axis=0), strict=True)
+                               if spread == 0)
         if self.scaling == "standard":
             self.center_, scale = values.mean(axis=0), values.std(axis=0)
         else:
             q1, self.center_, q3 = np.percentile(values, [25, 50, 75], axis=0)
             scale = q3 - q1
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)  # a constant column scales to 0, not NaN
         scaled = (values - self.center_) / self.scale_
         if self.pca is not None:
-            pca = _make_pca(self.pca, scaled.shape[1]).fit(scaled)
+            with np.errstate(invalid="ignore"):  # constant data: explained variance is 0 / 0
+                pca = _make_pca(self.pca, scaled.shape[1]).fit(scaled)
             self.pca_mean_, self.pca_components_ = pca.mean_, pca.components_
         return self
 

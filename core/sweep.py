@@ -11,7 +11,16 @@ import pandas as pd
 from kneed import KneeLocator
 from sklearn.metrics.pairwise import euclidean_distances
 
-from core.clustering import ALGORITHMS, check_algorithm, check_k, check_matrix, fit_model
+from core.clustering import (
+    ALGORITHMS,
+    FEATURES_LABEL,
+    check_algorithm,
+    check_k,
+    check_matrix,
+    count_profiles,
+    fit_model,
+    too_few_profiles,
+)
 from core.errors import C2CError, ConfigError
 from core.metrics import (
     SILHOUETTE_SAMPLE,
@@ -42,7 +51,8 @@ class SweepResult:
         the algorithm is ``"gmm"``.
     recommended_k : int
     reason : str
-        One plain-language sentence explaining the recommendation.
+        One plain-language sentence explaining the recommendation, and one more naming the k
+        left out, if any.
     knee_k : int or None
         The elbow of the inertia curve found by ``kneed``; None if there is none.
     silhouette_sample_size : int or None
@@ -54,6 +64,8 @@ class SweepResult:
         among the k of at least 3 that were tried; None otherwise.
     alternative_reason : str or None
         One sentence explaining ``alternative_k``; None when there is none.
+    left_out_k : tuple of int
+        The k asked for but not fitted because the customers have fewer distinct profiles.
     """
 
     table: pd.DataFrame
@@ -64,20 +76,23 @@ class SweepResult:
     algorithm: str
     alternative_k: int | None = None
     alternative_reason: str | None = None
+    left_out_k: tuple[int, ...] = ()
 
 
 def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str = "kmeans",
             random_state: int = 42, n_init: int = 10,
             progress: Callable[[int, int], None] | None = None,
-            should_stop: Callable[[], bool] | None = None) -> SweepResult:
+            should_stop: Callable[[], bool] | None = None,
+            feature_label: str = FEATURES_LABEL) -> SweepResult:
     """Fit ``algorithm`` for every k in ``ks``, score each fit, and recommend a k.
 
     Gaussian mixtures are recommended by lowest BIC. Other algorithms take the elbow of the
     inertia curve when its silhouette is within 10 % of the best silhouette, else the k with
     the best silhouette. When that k is 2, the same rule applied to the k of 3 or more gives
-    :attr:`SweepResult.alternative_k`. The silhouette is computed on the same seeded sample of
-    rows for every k: the rows :func:`core.metrics.silhouette` draws with the same
-    ``random_state``.
+    :attr:`SweepResult.alternative_k`. A k above the number of distinct rows (customer
+    profiles) is left out, and the reason says so. The silhouette is computed on the same
+    seeded sample of rows for every k: the rows :func:`core.metrics.silhouette` draws with the
+    same ``random_state``.
 
     Parameters
     ----------
@@ -96,6 +111,8 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
         Called as ``progress(done, total)`` after each k.
     should_stop : callable, optional
         Called with no arguments before each k; when it returns True the sweep stops.
+    feature_label : str
+        How messages name the feature set, e.g. ``"the chosen features (seed)"``.
 
     Returns
     -------
@@ -104,7 +121,8 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
     Raises
     ------
     ConfigError
-        For bad data, a k out of range, an empty ``ks``, or ``algorithm="hdbscan"``.
+        For bad data, a k out of range, an empty ``ks``, ``algorithm="hdbscan"``, or fewer
+        distinct rows than the smallest k.
     SweepCancelled
         When ``should_stop`` returned True.
     """
@@ -115,6 +133,11 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
         raise ConfigError(f"hdbscan finds its own number of segments, so there is no k to sweep; "
                           f"sweep one of: {others}.")
     ks = _checked_ks(ks, X.shape[0])
+    profiles = count_profiles(X, ks[-1])
+    if profiles < ks[0]:
+        raise too_few_profiles(profiles, X.shape[0], ks[0], feature_label)
+    left_out = tuple(k for k in ks if k > profiles)
+    ks = [k for k in ks if k <= profiles]
     sampled = sample_rows(X.shape[0], SILHOUETTE_SAMPLE, random_state)
     scored = np.arange(X.shape[0]) if sampled is None else sampled
     distances = euclidean_distances(X[scored])  # at most 2,000 x 2,000, shared by every k
@@ -139,6 +162,10 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     knee = _knee(table)
     recommended, reason = _recommend(table, algorithm, knee)
+    if left_out:
+        reason += (f" {_k_text(left_out)} {'was' if len(left_out) == 1 else 'were'} left out: "
+                   f"there are only {profiles} distinct customer profiles among "
+                   f"{X.shape[0]:,} customers on {feature_label}.")
     alternative, why = None, None
     wider = table[table["k"] >= CAMPAIGN_MIN_K].reset_index(drop=True)
     if recommended < CAMPAIGN_MIN_K and len(wider):
@@ -146,7 +173,15 @@ def sweep_k(X: np.ndarray, ks: Iterable[int] = range(2, 13), *, algorithm: str =
         alternative, why = _recommend(wider, algorithm, wider_knee,
                                       among=f" among k ≥ {CAMPAIGN_MIN_K}")
     sample_size = None if sampled is None else len(sampled)
-    return SweepResult(table, recommended, reason, knee, sample_size, fitted, alternative, why)
+    return SweepResult(table, recommended, reason, knee, sample_size, fitted, alternative, why,
+                       left_out)
+
+
+def _k_text(ks: tuple[int, ...]) -> str:
+    """``k = 6``, ``k = 6 and 8``, ``k = 6 to 12`` (a run) or ``k = 6, 8 and 10``."""
+    if len(ks) > 2 and ks[-1] - ks[0] == len(ks) - 1:
+        return f"k = {ks[0]} to {ks[-1]}"
+    return "k = " + (", ".join(map(str, ks[:-1])) + " and " if len(ks) > 1 else "") + str(ks[-1])
 
 
 def _checked_ks(ks: Iterable[int], n_rows: int) -> list[int]:

@@ -20,7 +20,14 @@ from core.clustering import K_MIN, estimate_fit_seconds
 from core.demo import DEMO_PATH
 from core.errors import ConfigError
 from core.loading import CustomerData, load_customers
-from core.pipeline import PreparedData, Segmentation, SegmentationConfig, prepare, segment_prepared
+from core.pipeline import (
+    PreparedData,
+    Segmentation,
+    SegmentationConfig,
+    check_segmentable,
+    prepare,
+    segment_prepared,
+)
 from core.plans import PlanStore, default_url, normalise_url, segmentation_key
 from core.projection import MapProjection, inside_box, inside_polygon, project
 from core.stability import StabilityResult, assess_stability
@@ -168,8 +175,11 @@ class Store:
         pure function of data and settings: moving k keeps customers under their number, and a
         copied link shows the same numbers.
         """
-        return self._memo(("segmentation", data_id, config),
-                          lambda: self._segment(data_id, config))
+        def compute() -> Segmentation:
+            check_segmentable(self.prepared(data_id, config), config)  # names this k
+            return self._segment(data_id, config)
+
+        return self._memo(("segmentation", data_id, config), compute)
 
     def _segment(self, data_id: str, config: SegmentationConfig) -> Segmentation:
         previous = _numbering_reference(config)

@@ -52,4 +52,5 @@ def demo_state(app):
 def pages(app):
     """The page modules, as Dash imported them (top-level ``pages.*``, once an app exists)."""
     return SimpleNamespace(**{name: import_module(f"pages.{name}")
-                              for name in ("choose_k", "data", "overview", "segments")})
+                              for name in ("campaigns", "choose_k", "data", "overview",
+                                           "segments")})

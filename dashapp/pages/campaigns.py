@@ -8,6 +8,7 @@ from datetime import datetime
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from core.campaign import CONTROL, GROUP_RULE, NOT_CONTACTED, TREATMENT, allocate, project
 from core.errors import C2CError
@@ -28,6 +29,7 @@ from dashapp.components import (
     create_plan_form,
     create_problem_alert,
     create_projection,
+    create_unusable_alert,
     create_upload,
 )
 from dashapp.figures import portfolio_figure
@@ -111,8 +113,13 @@ def layout(**_query: str) -> html.Div:
 
 
 def _current(state):
+    """Store, view, segmentation and plan key; no update when the view cannot be segmented
+    (the portfolio says why)."""
     store = get_store()
-    view, result = store.current(state)
+    try:
+        view, result = store.current(state)
+    except C2CError:
+        raise PreventUpdate from None
     key = store.plan_key(result)
     return store, view, result, key
 
@@ -226,7 +233,11 @@ def save_plan(clicks, values, tab, state):
           Input(ids.STATE, "data"), Input(ids.PLAN_STATUS, "children"))
 def show_portfolio(budget, state, _saved):
     """Allocation of the total budget across segments' current plans, best ROI first."""
-    store, _, result, _ = _current(state)
+    store = get_store()
+    try:
+        _, result = store.current(state)
+    except C2CError as error:  # e.g. new data with fewer distinct customers than k
+        return create_unusable_alert(error)
     try:
         plans = current_plans(store.plans, result, store.plan_key(result))
         allocation = allocate([(plans[p.segment], p.size) for p in result.profiles],

@@ -129,11 +129,12 @@ def _run(job_id: str, job: dict) -> None:
     running = {**job, "status": "running"}
     _save(job_id, running)
     try:
-        result = sweep_k(store.prepared(job["data"], config).matrix, job["ks"],
-                         algorithm=config.algorithm, random_state=config.random_state,
-                         n_init=config.n_init,
+        prepared = store.prepared(job["data"], config)
+        result = sweep_k(prepared.matrix, job["ks"], algorithm=config.algorithm,
+                         random_state=config.random_state, n_init=config.n_init,
                          progress=lambda done, _: _save(job_id, running, done=done),
-                         should_stop=lambda: _cancel_requested(job_id))
+                         should_stop=lambda: _cancel_requested(job_id),
+                         feature_label=prepared.feature_label)
     except SweepCancelled:
         _save(job_id, _job(job_id) or running, status="cancelled")
     except UnknownDataSet:

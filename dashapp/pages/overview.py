@@ -6,12 +6,13 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, dcc, html, no_update
 
+from core.errors import C2CError
 from core.features import STYLE_BY_NAME, label
 from core.summary import histogram, kpis, sample_rows, style_mix
 from dashapp import ids
-from dashapp.components import create_kpi_cards, create_quality_report
+from dashapp.components import create_kpi_cards, create_quality_report, create_unusable_alert
 from dashapp.figures import (
     column_label,
     empty_figure,
@@ -64,7 +65,10 @@ def layout(**_query: str) -> html.Div:
 @callback(Output(ids.OVERVIEW_FILTER, "options"), Input(ids.STATE, "data"))
 def filter_options(state):
     """The filter offers the segments of the current segmentation."""
-    _, result = get_store().current(state)
+    try:
+        _, result = get_store().current(state)
+    except C2CError:
+        return []
     return [{"label": f"{p.segment} · {p.name}", "value": p.segment} for p in result.profiles]
 
 
@@ -75,7 +79,10 @@ def filter_options(state):
 def show_overview(state, segments):
     """KPIs and charts of the chosen segments (everyone when none is chosen)."""
     store = get_store()
-    view, result = store.current(state)
+    try:
+        view, result = store.current(state)
+    except C2CError as error:  # e.g. new data with fewer distinct customers than k
+        return create_unusable_alert(error), *[no_update] * CHART_COUNT, no_update
     frame = result.prepared.frame
     segments = sorted(segment_numbers(segments, result.k))
     chosen = np.isin(result.labels, segments) if segments else np.ones(len(frame), bool)

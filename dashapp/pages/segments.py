@@ -5,7 +5,8 @@ all follow the view state; a lasso on the map filters the distribution, the heat
 "Selection" row and the KPIs; the segment filter (or a click on a card) highlights segments.
 Settings that fit in well under a second are fitted at once; slower ones (see
 :data:`core.clustering.SLOW_FIT_SECONDS`) run as a background job that can be cancelled, and the
-view renders them from the store when it is done.
+view renders them from the store when it is done. Settings the customers cannot support (fewer
+distinct customers than k) are refused with the reason, and the view stays as it was.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import dash
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from core.clustering import ALGORITHMS, K_MAX, K_MIN, SLOW_FIT_SECONDS
 from core.errors import C2CError
 from core.features import FEATURES, label
-from core.pipeline import SegmentationConfig
+from core.pipeline import Segmentation, SegmentationConfig, check_segmentable
 from core.preprocessing import PRESETS
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 from core.summary import box_stats, kpis, migration, selection_z_scores
@@ -35,6 +37,7 @@ from dashapp.components import (
     create_segment_card,
     create_stability_badge,
     create_status_note,
+    create_unusable_alert,
     noise_text,
 )
 from dashapp.figures import (
@@ -196,6 +199,29 @@ def _unusable(error: C2CError) -> dbc.Alert:
                                 "unchanged.", [str(error)])
 
 
+def _current(state) -> tuple[ViewState, Segmentation]:
+    """The view and its segmentation; no update when it cannot be segmented
+    (:func:`explain_unusable_view` says why)."""
+    try:
+        return get_store().current(state)
+    except C2CError:
+        raise PreventUpdate from None
+
+
+@callback(Output(ids.FIT_STATUS, "children", allow_duplicate=True), Input(ids.STATE, "data"),
+          prevent_initial_call="initial_duplicate")
+def explain_unusable_view(state):
+    """Say why when the view itself cannot be segmented (e.g. data just loaded has fewer
+    distinct customers than its k); the charts then wait for other settings."""
+    store = get_store()
+    view = store.active(state)
+    try:
+        check_segmentable(store.prepared(view.data, view.config), view.config)
+    except C2CError as error:
+        return create_unusable_alert(error)
+    return None
+
+
 @callback(Output(ids.FEATURE_HELP, "children"), Output(ids.FEATURE_COLUMNS, "style"),
           Input(ids.FEATURE_PRESET, "value"))
 def describe_preset(preset: str):
@@ -223,6 +249,7 @@ def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state, 
     if view == current:  # e.g. the controls were put back: nothing to fit
         return no_update, no_update, no_update, stop, no_update, no_update
     try:
+        check_segmentable(store.prepared(view.data, view.config), view.config)
         seconds = store.fit_seconds(view.data, view.config)
         if seconds < SLOW_FIT_SECONDS:
             store.segmentation(view.data, view.config)
@@ -294,15 +321,17 @@ def fit_cancelled(clicks: int | None, request: dict | None, state: dict | None):
           Input(ids.STATE, "data"), State(ids.MAP_KEY, "data"))
 def draw_map(state, drawn_key):
     """Full map when the points change (data, features), else only recolour it; the map note
-    and the k slider say how many segments there are (and when hdbscan chose that itself)."""
+    and the k slider say how many segments there are (and when hdbscan chose that itself), and
+    the note names any feature that is the same for every customer."""
     store = get_store()
-    view, result = store.current(state)
+    view, result = _current(state)
     names = [p.name for p in result.profiles]
     key = map_key(view)
     noise = result.clusters.n_noise
     note = (f"{result.k} segments · silhouette {result.metrics['silhouette']:.2f} "
             f"({ALGORITHM_LABELS[result.clusters.algorithm]})"
-            + (f" · {noise_text(noise, len(result.labels))}" if noise else ""))
+            + (f" · {noise_text(noise, len(result.labels))}" if noise else "")
+            + "".join(f" · {warning}" for warning in result.prepared.warnings))
     own_k = result.clusters.algorithm == "hdbscan"
     k_note = f"HDBSCAN chooses k itself: found {result.k}" if own_k else None
     if key == drawn_key:
@@ -325,7 +354,7 @@ def highlight_segments_on_map(highlight, _drawn_key):
           State(ids.SEGMENT_FILTER, "value"))
 def segment_filter(state, _clicks, highlight):
     """Options follow the segmentation; clicking a card toggles that segment."""
-    _, result = get_store().current(state)
+    _, result = _current(state)
     kept = segment_numbers(highlight, result.k)
     clicked = ctx.triggered_id
     if isinstance(clicked, dict) and ctx.triggered[0]["value"]:
@@ -351,9 +380,8 @@ dash.clientside_callback(
 
 def _scope(state, selection, highlight):
     """The segmentation, and which customers the KPIs and selection views describe."""
-    store = get_store()
-    view, result = store.current(state)
-    mask = store.selection_mask(view, selection)
+    view, result = _current(state)
+    mask = get_store().selection_mask(view, selection)
     return result, mask, segment_numbers(highlight, result.k)
 
 
@@ -399,7 +427,7 @@ def draw_heatmap(state, selection, highlight):
 def draw_cards(state, highlight):
     """One card per segment, after a note on the customers that fit none (hdbscan's noise);
     stability is filled in by :func:`show_stability`."""
-    _, result = get_store().current(state)
+    _, result = _current(state)
     highlight = segment_numbers(highlight, result.k)
     noise = result.clusters.n_noise
     note = [dbc.Col(create_noise_note(noise, len(result.labels)), width=12)] if noise else []
@@ -440,10 +468,14 @@ def draw_migration(history):
     """Sankey from the previous k to the current one (same data and features only)."""
     store = get_store()
     before, now = (store.active(s) if isinstance(s, dict) else None for s in _pair(history))
+    hint = empty_figure("Move k to see how customers move between segments.")
     if before is None or now is None or replace(before, config=replace(before.config, k=0)) \
             != replace(now, config=replace(now.config, k=0)):
-        return empty_figure("Move k to see how customers move between segments.")
-    old, new = (store.segmentation(view.data, view.config) for view in (before, now))
+        return hint
+    try:
+        old, new = (store.segmentation(view.data, view.config) for view in (before, now))
+    except C2CError:  # one of them could not be segmented
+        return hint
     return migration_sankey(migration(old.labels, new.labels),
                             [p.name for p in old.profiles], [p.name for p in new.profiles])
 
@@ -454,7 +486,7 @@ def describe_hovered(hover, state):
     """The hovered customer in words: id, segment name and key values."""
     points = hover.get("points") if isinstance(hover, dict) else None
     point = points[0] if isinstance(points, list) and points else None
-    _, result = get_store().current(state)
+    _, result = _current(state)
     index = point.get("pointIndex") if isinstance(point, dict) else None
     if (point is None or point.get("curveNumber") != 0 or not isinstance(index, int)
             or isinstance(index, bool) or not 0 <= index < len(result.labels)):
