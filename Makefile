@@ -7,7 +7,7 @@ PORT   ?= 8050
 # One OpenMP thread per worker: faster on 2 cores and fork-safe for background jobs.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test lint bench services clean
+.PHONY: run test lint bench corpus services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,17 @@ test: $(VENV)/.installed-test services lint
 	mkdir -p .tmp
 	TMPDIR=$(CURDIR)/.tmp $(BIN)/python -m pytest -q
 
+## corpus: rebuild the loader corpus in tests/data/corpus and its table of outcomes (OUTCOMES.md)
+corpus: $(VENV)/.installed-test
+	$(BIN)/python -m tests.corpus.build
+
 ## bench: the benchmarks in bench/, each printing JSON
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_app.py
+	$(BIN)/python bench/bench_load.py
+	mkdir -p .tmp
+	TMPDIR=$(CURDIR)/.tmp $(BIN)/python bench/bench_browser.py
 
 clean:
 	rm -rf $(VENV) .tmp

@@ -41,7 +41,8 @@ class CleaningReport:
 
     def lines(self) -> list[str]:
         """Plain-language sentences for the steps that changed something."""
-        return [f"{s.column}: {s.cells:,} cells — {s.rule}" for s in self.steps if s.cells]
+        return [f"{s.column}: {s.cells:,} {'cell' if s.cells == 1 else 'cells'} — {s.rule}"
+                for s in self.steps if s.cells]
 
 
 def _filled(value: float | pd.Series, fallback: float = 0.0) -> float:

@@ -65,10 +65,15 @@ def create_notice(message: str | None) -> dbc.Alert | None:
     return dbc.Alert(message, color="warning", dismissable=True) if message else None
 
 
+def sentence(text: str) -> str:
+    """A message as a sentence on its own: first letter capitalised ('the file …' → 'The …')."""
+    return text[:1].upper() + text[1:]
+
+
 def create_problem_alert(title: str, problems: tuple[str, ...] | list[str],
                          note: str | None = None) -> dbc.Alert:
     """Every problem found, as a list under one heading (text only, never HTML)."""
-    return dbc.Alert([html.Strong(title), html.Ul([html.Li(p) for p in problems],
+    return dbc.Alert([html.Strong(title), html.Ul([html.Li(sentence(p)) for p in problems],
                                                   className="mb-0 mt-1"),
                       html.Div(note, className="small mt-1") if note else None],
                      color="danger", className="c2c-problems")
@@ -83,7 +88,7 @@ def create_unusable_alert(error: Exception) -> dbc.Alert:
 
 def create_quality_report(data: CustomerData, cleaning: CleaningReport) -> html.Div:
     """What the loader noticed and what cleaning changed, in plain sentences."""
-    notes = [html.Li(issue.message) for issue in data.quality.issues]
+    notes = [html.Li(sentence(issue.message)) for issue in data.quality.issues]
     fixes = [html.Li(line) for line in cleaning.lines()]
     renamed = [f"'{found}' → {canonical}" for found, canonical in data.renamed]
     return html.Div([

@@ -57,7 +57,7 @@ def test_purchases_repaired_to_the_sum_of_its_parts():
     assert out.loc[3, "PURCHASES"] == pytest.approx(
         frame.loc[3, "ONEOFF_PURCHASES"] + frame.loc[3, "INSTALLMENTS_PURCHASES"])
     assert report.steps[-1].column == "PURCHASES" and report.steps[-1].cells == 1
-    assert report.lines() == ["PURCHASES: 1 cells — set to one-off + installment purchases"]
+    assert report.lines() == ["PURCHASES: 1 cell — set to one-off + installment purchases"]
 
 
 def test_transform_uses_values_learned_on_fit():
