@@ -139,11 +139,16 @@ def create_stability_badge(verdict: str, jaccard: float) -> dbc.Badge:
                            f"similarity of {jaccard:.2f} (stable ≥ 0.75)")
 
 
-def create_segment_card(profile: SegmentProfile, highlighted: bool) -> html.Div:
+def create_segment_card(profile: SegmentProfile, highlighted: bool,
+                        stability: dbc.Badge | None = None) -> html.Div:
     """A clickable card: name, size, description, stability, top traits and main lever.
 
-    The stability badge is a placeholder filled in later (it takes seconds to measure).
+    ``stability`` is the badge when it is already measured; otherwise the card holds a
+    placeholder that the page fills in later (measuring takes seconds).
     """
+    badge = (html.Span(stability, className="ms-2") if stability is not None else
+             html.Span(html.Span("checking stability…", className="text-muted small"),
+                       id={"type": ids.STABILITY, "segment": profile.segment}, className="ms-2"))
     colour = segment_colour(profile.segment)
     traits = [html.Li([html.Span("▲ " if t.effect > 0 else "▼ ", style={"color": colour}),
                        t.label]) for t in profile.top_features[:3]]
@@ -155,10 +160,7 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool) -> html.Div:
         ], className="d-flex align-items-center gap-2"),
         dbc.CardBody([
             html.Div([html.Span(f"{profile.size:,} customers", className="fw-semibold"),
-                      html.Span(f" · {profile.share:.1%} of all"),
-                      html.Span(html.Span("checking stability…", className="text-muted small"),
-                                id={"type": ids.STABILITY, "segment": profile.segment},
-                                className="ms-2")]),
+                      html.Span(f" · {profile.share:.1%} of all"), badge]),
             html.P(profile.description, className="small mt-2 mb-2"),
             html.Div("Stands out for", className="small text-muted"),
             html.Ul(traits, className="small c2c-traits"),

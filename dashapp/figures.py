@@ -164,23 +164,26 @@ def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequenc
                    margin={"l": 60, "r": 10, "t": 10, "b": 10})
 
 
-def recolour_map(labels: npt.ArrayLike, names: Sequence[str]) -> Patch:
+def recolour_map(labels: npt.ArrayLike, names: Sequence[str],
+                 patch: Patch | None = None) -> Patch:
     """A Patch for a :func:`segment_map` figure: new segment numbers and legend, same points.
 
     Only the int8 segment numbers of trace 0 and the names and visibility of the legend slots
-    travel (~14 KB for 9,000 customers, against ~250-400 KB for the whole map).
+    travel (~14 KB for 9,000 customers, against ~250-400 KB for the whole map). Pass ``patch``
+    to add these changes to another Patch (e.g. :func:`highlight_map`'s).
     """
-    patch = Patch()
+    patch = Patch() if patch is None else patch
     patch["data"][0]["marker"]["color"] = typed_array(_segment_numbers(labels), np.int8)
     for slot, entry in enumerate(_legend_entries(names), start=1):
         patch["data"][slot].update(entry)
     return patch
 
 
-def highlight_map(highlight: Collection[int]) -> Patch:
-    """A Patch greying out every segment not in ``highlight`` (empty: all in colour)."""
+def highlight_map(highlight: Collection[int], patch: Patch | go.Figure | None = None):
+    """Grey out every segment not in ``highlight`` (empty: all in colour): a new Patch, or
+    the same changes made to ``patch`` (a Patch, or a :func:`segment_map` figure)."""
     colours = highlighted_colours(highlight)
-    patch = Patch()
+    patch = Patch() if patch is None else patch
     patch["data"][0]["marker"]["colorscale"] = segment_colorscale(colours)
     for slot in range(1, MAX_SEGMENTS + 1):
         patch["data"][slot]["marker"]["color"] = colours[slot - 1]

@@ -214,6 +214,12 @@ class Store:
                                     random_state=config.random_state)
         return self._memo(("stability", data_id, config), compute)
 
+    def stability_if_ready(self, data_id: str,
+                           config: SegmentationConfig) -> StabilityResult | None:
+        """The stability of these settings if it is already measured, without measuring it."""
+        key = ("stability", data_id, config)
+        return self._recent.get(key) or self.cache.get(key)
+
     def active(self, state: dict | None) -> ViewState:
         """The view state of ``state`` with an unknown data set replaced by the demo data."""
         view = parse_state(state)

@@ -14,6 +14,7 @@ from core.demo import generate_demo_data
 from core.errors import DataValidationError
 from core.pipeline import SegmentationConfig
 from core.sweep import sweep_k
+from dashapp import ids
 from dashapp.app import follow_state, state_from_url
 from dashapp.state import ViewState, parse_query, parse_state, segment_numbers
 from dashapp.store import Store, get_store, map_key
@@ -218,13 +219,18 @@ def in_callback(function, *args, triggered: str = "view-state.data"):
     return copy_context().run(run)
 
 
-def test_highlight_filter_and_cards(pages, demo_state):
-    segment_filter = pages.segments.segment_filter
-    options, value = in_callback(segment_filter, demo_state, [], [2, 9])
-    assert len(options) == 4 and value == [2]
-    card = '{"segment":3,"type":"segment-card"}.n_clicks'
-    assert in_callback(segment_filter, demo_state, [1], [2], triggered=card)[1] == [2, 3]
-    assert in_callback(segment_filter, demo_state, [1], [2, 3], triggered=card)[1] == [2]
+def test_one_render_draws_every_view_and_a_highlight_only_what_shows_it(pages, demo_state):
+    render, views = pages.segments.render_segments, list(pages.segments.VIEWS)
+    drawn = dict(zip(views, in_callback(render, demo_state, [2, 9], None, "TOTAL_SPENDING",
+                                        None, None, triggered=f"{ids.STATE}.data"),
+                     strict=True))
+    assert len(drawn["options"]) == 4 and drawn["highlight"] == [2]  # 9 is not a segment
+    assert no_update not in (drawn["map"], drawn["cards"], drawn["migration"], drawn["kpis"])
+    again = dict(zip(views, in_callback(render, demo_state, [2], None, "TOTAL_SPENDING",
+                                        drawn["map_key"], drawn["history"],
+                                        triggered=f"{ids.SEGMENT_FILTER}.value"), strict=True))
+    changed = {name for name, value in again.items() if value is not no_update}
+    assert changed == {"map", "cards", "kpis", "heatmap", "distribution"}
     assert "Highlighted segments 2" in text_of(pages.segments.show_kpis(demo_state, None, [2]))
     cards = pages.segments.draw_cards(demo_state, [2])
     assert len(cards) == 4 and "c2c-highlighted" in cards[1].children.children.className

@@ -51,7 +51,7 @@ from dashapp.figures import (
 )
 from dashapp.state import PCA_COMPONENTS, ViewState, parse_state, segment_numbers
 from dashapp.store import get_store, map_key
-from dashapp.theme import MAX_SEGMENTS, highlighted_colours
+from dashapp.theme import highlighted_colours
 
 dash.register_page(__name__, path="/segments", name="Segments",
                    title="Segments · Clusters to Campaigns", order=1)
@@ -208,11 +208,9 @@ def _current(state) -> tuple[ViewState, Segmentation]:
         raise PreventUpdate from None
 
 
-@callback(Output(ids.FIT_STATUS, "children", allow_duplicate=True), Input(ids.STATE, "data"),
-          prevent_initial_call="initial_duplicate")
 def explain_unusable_view(state):
-    """Say why when the view itself cannot be segmented (e.g. data just loaded has fewer
-    distinct customers than its k); the charts then wait for other settings."""
+    """Why the view itself cannot be segmented (e.g. data just loaded has fewer distinct
+    customers than its k), or None; the charts then wait for other settings."""
     store = get_store()
     view = store.active(state)
     try:
@@ -315,14 +313,63 @@ def fit_cancelled(clicks: int | None, request: dict | None, state: dict | None):
             *_control_values(get_store().active(state).config))
 
 
-@callback(Output(ids.SEGMENT_MAP, "figure"), Output(ids.MAP_KEY, "data"),
-          Output(ids.MAP_NOTE, "children"), Output(ids.K_SLIDER, "disabled"),
-          Output(ids.K_NOTE, "children"),
-          Input(ids.STATE, "data"), State(ids.MAP_KEY, "data"))
-def draw_map(state, drawn_key):
-    """Full map when the points change (data, features), else only recolour it; the map note
-    and the k slider say how many segments there are (and when hdbscan chose that itself), and
-    the note names any feature that is the same for every customer."""
+VIEWS = {"map": Output(ids.SEGMENT_MAP, "figure"), "map_key": Output(ids.MAP_KEY, "data"),
+         "map_note": Output(ids.MAP_NOTE, "children"),
+         "k_fixed": Output(ids.K_SLIDER, "disabled"), "k_note": Output(ids.K_NOTE, "children"),
+         "status": Output(ids.FIT_STATUS, "children", allow_duplicate=True),
+         "options": Output(ids.SEGMENT_FILTER, "options"),
+         "highlight": Output(ids.SEGMENT_FILTER, "value"),
+         "kpis": Output(ids.SEGMENT_KPIS, "children"),
+         "distribution": Output(ids.DISTRIBUTION, "figure"),
+         "heatmap": Output(ids.HEATMAP, "figure"), "cards": Output(ids.SEGMENT_CARDS, "children"),
+         "history": Output(ids.PREVIOUS_K, "data"), "migration": Output(ids.MIGRATION, "figure")}
+
+
+@callback(*VIEWS.values(), Input(ids.STATE, "data"), Input(ids.SEGMENT_FILTER, "value"),
+          Input(ids.SELECTION, "data"), Input(ids.DISTRIBUTION_FEATURE, "value"),
+          State(ids.MAP_KEY, "data"), State(ids.PREVIOUS_K, "data"),
+          prevent_initial_call="initial_duplicate")
+def render_segments(state, highlight, selection, feature, drawn_key, history):
+    """Every view of the page in one response, so a k change is one round trip after the
+    controls' (no view waits for another's output). A highlight, a lasso or another feature
+    redraws only the views that show it; the store is read once."""
+    fired = set(ctx.triggered_prop_ids.values())  # inputs that changed together, or none
+    out = dict.fromkeys(VIEWS, no_update)
+    shown = _pair(history)[1]  # the view last drawn here; None on a page just opened
+    new_view = ids.STATE in fired or drawn_key is None or \
+        shown != get_store().active(state).to_dict()
+    unusable = explain_unusable_view(state) if new_view else None
+    if unusable is not None:
+        out["status"] = unusable
+        return tuple(out.values())
+    _, result = _current(state)
+    kept = segment_numbers(highlight, result.k)
+    highlighted = ids.SEGMENT_FILTER in fired
+    if new_view:
+        out.update(zip(("map", "map_key", "map_note", "k_fixed", "k_note"),
+                       draw_map(state, drawn_key, kept), strict=True))
+        out["status"] = None
+        out["options"] = [{"label": f"{p.segment} · {p.name}", "value": p.segment}
+                          for p in result.profiles]
+        out["highlight"] = no_update if kept == (highlight or []) else kept
+        out["history"] = remember_previous(state, history)
+        out["migration"] = draw_migration(out["history"])
+    elif highlighted:
+        out["map"] = highlight_map(kept)
+    if new_view or highlighted:
+        out["cards"] = draw_cards(state, kept)
+    if new_view or highlighted or ids.SELECTION in fired:
+        out["kpis"] = show_kpis(state, selection, kept)
+        out["heatmap"] = draw_heatmap(state, selection, kept)
+    out["distribution"] = draw_distribution(state, feature, selection, kept)
+    return tuple(out.values())
+
+
+def draw_map(state, drawn_key, highlight=()):
+    """Full map when the points change (data, features), else only recolour it (keeping the
+    highlight); the map note and the k slider say how many segments there are (and when
+    hdbscan chose that itself), and the note names any feature that is the same for every
+    customer."""
     store = get_store()
     view, result = _current(state)
     names = [p.name for p in result.profiles]
@@ -335,33 +382,28 @@ def draw_map(state, drawn_key):
     own_k = result.clusters.algorithm == "hdbscan"
     k_note = f"HDBSCAN chooses k itself: found {result.k}" if own_k else None
     if key == drawn_key:
-        return recolour_map(result.labels, names), no_update, note, own_k, k_note
-    figure = segment_map(store.projection(view.data, view.config), result.labels, names,
-                         revision=view.data)
+        return (recolour_map(result.labels, names, highlight_map(highlight)), no_update, note,
+                own_k, k_note)
+    figure = highlight_map(highlight, segment_map(store.projection(view.data, view.config),
+                                                  result.labels, names, revision=view.data))
     return figure, key, note, own_k, k_note
 
 
-@callback(Output(ids.SEGMENT_MAP, "figure", allow_duplicate=True),
-          Input(ids.SEGMENT_FILTER, "value"), Input(ids.MAP_KEY, "data"),
-          prevent_initial_call=True)
-def highlight_segments_on_map(highlight, _drawn_key):
-    """Grey out the segments not highlighted."""
-    return highlight_map(segment_numbers(highlight, MAX_SEGMENTS))
-
-
-@callback(Output(ids.SEGMENT_FILTER, "options"), Output(ids.SEGMENT_FILTER, "value"),
-          Input(ids.STATE, "data"), Input({"type": ids.SEGMENT_CARD, "segment": ALL}, "n_clicks"),
-          State(ids.SEGMENT_FILTER, "value"))
-def segment_filter(state, _clicks, highlight):
-    """Options follow the segmentation; clicking a card toggles that segment."""
-    _, result = _current(state)
-    kept = segment_numbers(highlight, result.k)
-    clicked = ctx.triggered_id
-    if isinstance(clicked, dict) and ctx.triggered[0]["value"]:
-        segment = clicked["segment"]
-        kept = [s for s in kept if s != segment] if segment in kept else kept + [segment]
-    options = [{"label": f"{p.segment} · {p.name}", "value": p.segment} for p in result.profiles]
-    return options, no_update if kept == (highlight or []) else kept
+# A click on a card toggles its segment in the highlight, in the browser (no round trip);
+# new cards (n_clicks 0) change nothing.
+dash.clientside_callback(
+    """function (clicks, highlight) {
+        const fired = dash_clientside.callback_context.triggered.filter(t => t.value);
+        if (!fired.length) { return dash_clientside.no_update; }
+        const segment = JSON.parse(fired[0].prop_id.split(".")[0]).segment;
+        const kept = (highlight || []).filter(s => s !== segment);
+        return kept.length < (highlight || []).length ? kept : kept.concat([segment]);
+    }""",
+    Output(ids.SEGMENT_FILTER, "value", allow_duplicate=True),
+    Input({"type": ids.SEGMENT_CARD, "segment": ALL}, "n_clicks"),
+    State(ids.SEGMENT_FILTER, "value"),
+    prevent_initial_call=True,
+)
 
 
 # Only the outline of a lasso or box travels to the server, with the map it was drawn on.
@@ -385,8 +427,6 @@ def _scope(state, selection, highlight):
     return result, mask, segment_numbers(highlight, result.k)
 
 
-@callback(Output(ids.SEGMENT_KPIS, "children"), Input(ids.STATE, "data"),
-          Input(ids.SELECTION, "data"), Input(ids.SEGMENT_FILTER, "value"))
 def show_kpis(state, selection, highlight):
     """KPIs of the lasso selection, else of the highlighted segments, else of everyone."""
     result, mask, highlight = _scope(state, selection, highlight)
@@ -400,9 +440,6 @@ def show_kpis(state, selection, highlight):
     return create_kpi_cards(kpis(result.prepared.frame), "All customers")
 
 
-@callback(Output(ids.DISTRIBUTION, "figure"), Input(ids.STATE, "data"),
-          Input(ids.DISTRIBUTION_FEATURE, "value"), Input(ids.SELECTION, "data"),
-          Input(ids.SEGMENT_FILTER, "value"))
 def draw_distribution(state, feature, selection, highlight):
     """Box plot of a feature per segment, plus the lasso selection."""
     result, mask, highlight = _scope(state, selection, highlight)
@@ -412,8 +449,6 @@ def draw_distribution(state, feature, selection, highlight):
                                highlighted_colours(highlight))
 
 
-@callback(Output(ids.HEATMAP, "figure"), Input(ids.STATE, "data"),
-          Input(ids.SELECTION, "data"), Input(ids.SEGMENT_FILTER, "value"))
 def draw_heatmap(state, selection, highlight):
     """Segment z-scores, with the lasso selection as the top row."""
     result, mask, highlight = _scope(state, selection, highlight)
@@ -422,17 +457,19 @@ def draw_heatmap(state, selection, highlight):
     return profile_heatmap(result.profiles, HEATMAP_FEATURES, row, highlight)
 
 
-@callback(Output(ids.SEGMENT_CARDS, "children"), Input(ids.STATE, "data"),
-          Input(ids.SEGMENT_FILTER, "value"))
 def draw_cards(state, highlight):
     """One card per segment, after a note on the customers that fit none (hdbscan's noise);
-    stability is filled in by :func:`show_stability`."""
-    _, result = _current(state)
+    stability is shown when already measured, else filled in by :func:`show_stability`."""
+    view, result = _current(state)
     highlight = segment_numbers(highlight, result.k)
     noise = result.clusters.n_noise
     note = [dbc.Col(create_noise_note(noise, len(result.labels)), width=12)] if noise else []
-    return note + [dbc.Col(create_segment_card(p, p.segment in highlight), md=6, xxl=4)
-                   for p in result.profiles]
+    stability = get_store().stability_if_ready(view.data, view.config)
+    badges = {p.segment: create_stability_badge(stability.verdict(p.segment),
+                                                stability.jaccard[p.segment])
+              for p in result.profiles} if stability is not None else {}
+    return note + [dbc.Col(create_segment_card(p, p.segment in highlight, badges.get(p.segment)),
+                           md=6, xxl=4) for p in result.profiles]
 
 
 @callback(Output({"type": ids.STABILITY, "segment": ALL}, "children"),
@@ -449,10 +486,8 @@ def show_stability(placeholders, state):
             for o in ctx.outputs_list]
 
 
-@callback(Output(ids.PREVIOUS_K, "data"), Input(ids.STATE, "data"),
-          State(ids.PREVIOUS_K, "data"))
 def remember_previous(state, history):
-    """Keep the previous and the current settings, for the migration view."""
+    """The previous and the current settings, kept in the browser for the migration view."""
     current = get_store().active(state).to_dict()
     before, now = _pair(history)
     return [before, now] if now == current else [now, current]
@@ -463,7 +498,6 @@ def _pair(history) -> list:
     return list(history) if isinstance(history, list) and len(history) == 2 else [None, None]
 
 
-@callback(Output(ids.MIGRATION, "figure"), Input(ids.PREVIOUS_K, "data"))
 def draw_migration(history):
     """Sankey from the previous k to the current one (same data and features only)."""
     store = get_store()
