@@ -12,6 +12,7 @@ from plotly.graph_objects import Figure
 from core.clustering import estimate_fit_seconds
 from core.demo import generate_demo_data
 from core.errors import DataValidationError
+from core.loading import from_frame
 from core.pipeline import SegmentationConfig
 from core.sweep import sweep_k
 from dashapp import ids
@@ -266,3 +267,11 @@ def test_sweep_result_is_kept_and_offers_its_k(pages, demo_state):
     href = pages.choose_k.use_recommended_k(1, demo_state)
     assert href == "/segments" + ViewState(demo_state["data"], SegmentationConfig(
         k=result.recommended_k, random_state=123)).query()
+
+
+def test_stability_of_too_few_customers_says_so_instead_of_failing(pages):
+    data = get_store().add(from_frame(generate_demo_data(12, seed=5), source="tiny.csv"))
+    state = {"data": data, "k": 7}  # halves of 12 customers cannot hold 7 segments
+    placeholders = [{"type": ids.STABILITY, "segment": s} for s in (1, 2)]
+    badges = pages.segments.show_stability(placeholders, state)
+    assert [text_of(b) for b in badges] == ["stability not measured (too few customers)"] * 2

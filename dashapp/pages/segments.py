@@ -11,6 +11,7 @@ distinct customers than k) are refused with the reason, and the view stays as it
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import replace
 
@@ -250,7 +251,7 @@ def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state, 
         check_segmentable(store.prepared(view.data, view.config), view.config)
         seconds = store.fit_seconds(view.data, view.config)
         if seconds < SLOW_FIT_SECONDS:
-            store.segmentation(view.data, view.config)
+            _fit_with_stability(store, view)
             return view.to_dict(), None, None, stop, no_update, no_update
     except C2CError as error:
         return no_update, _unusable(error), None, stop, no_update, no_update
@@ -258,6 +259,15 @@ def apply_controls(k, preset, columns, algorithm, scaling, pca_on, seed, state, 
     request = {"ticket": store.issue_ticket(view), "algorithm": view.config.algorithm}
     return (no_update, None, None, no_update, request,
             create_fit_message(view.config.algorithm, rows, seconds))
+
+
+def _fit_with_stability(store, view: ViewState) -> None:
+    """Fit the view and measure its stability (a quarter of a fit's time: re-fits on halves
+    with one init) before it is shown, so its cards arrive with their badges instead of a
+    further round trip after them."""
+    store.segmentation(view.data, view.config)
+    with contextlib.suppress(C2CError):  # e.g. too few customers to re-fit halves
+        store.stability(view.data, view.config)
 
 
 @callback(Output(ids.FIT_DONE, "data"),
@@ -279,7 +289,7 @@ def fit_in_background(request: dict | None, _nonce: str):
     if view is None:  # not a request this server made: nothing to fit
         return no_update, no_update
     try:
-        store.segmentation(view.data, view.config)
+        _fit_with_stability(store, view)
     except C2CError as error:
         return no_update, _unusable(error)
     return view.to_dict(), None
@@ -480,7 +490,11 @@ def show_stability(placeholders, state):
         return []
     store = get_store()
     view = store.active(state)
-    stability = store.stability(view.data, view.config)
+    try:
+        stability = store.stability(view.data, view.config)
+    except C2CError:  # e.g. too few customers to re-fit halves of them
+        return [html.Span("stability not measured (too few customers)",
+                          className="text-muted small")] * len(placeholders)
     return [create_stability_badge(stability.verdict(o["id"]["segment"]),
                                    stability.jaccard[o["id"]["segment"]])
             for o in ctx.outputs_list]
