@@ -78,6 +78,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 from bench_app import CHROME_FLAGS  # noqa: E402
 from load import NAMES, gunicorn  # noqa: E402
+from results import save  # noqa: E402
 
 from tests.servers import free_port, wait_for_page  # noqa: E402
 
@@ -550,10 +551,7 @@ def main() -> None:
     finally:
         os.environ.pop("TMPDIR") if old_tmp is None else os.environ.update(TMPDIR=old_tmp)
         shutil.rmtree(folder, ignore_errors=True)
-    out = HERE / "results.json"
-    saved = json.loads(out.read_text()) if out.exists() else {}
-    out.write_text(json.dumps({**saved, "browser": report}, indent=1) + "\n")
-    print(json.dumps(report, indent=1))
+    save("browser", report)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ from statistics import median
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(HERE), str(ROOT)]
+from results import save  # noqa: E402
 
 FULL_PRECISION = ("BALANCE", "BALANCE_FREQUENCY", "PURCHASES", "ONEOFF_PURCHASES",
                   "INSTALLMENTS_PURCHASES", "CASH_ADVANCE", "CREDIT_LIMIT", "PAYMENTS",
@@ -147,10 +148,7 @@ def main() -> None:
     report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "pyarrow": pyarrow.__version__, "load_average_before": load_before,
                          "load_average_after": [round(x, 2) for x in os.getloadavg()]}
-    out = HERE / "results.json"
-    saved = json.loads(out.read_text()) if out.exists() else {}
-    out.write_text(json.dumps({**saved, "big_csv": report}, indent=1) + "\n")
-    print(json.dumps(report, indent=2))
+    save("big_csv", report, indent=2)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 from bench_app import DashClient, Request, _key, _outputs  # noqa: E402
+from results import save  # noqa: E402
 
 from core.users import Users  # noqa: E402
 from tests.servers import free_port  # noqa: E402
@@ -371,10 +372,7 @@ def main() -> None:
     log = (folder / "gunicorn.log").read_text(errors="replace")
     shutil.rmtree(folder, ignore_errors=True)
     result = report(rec, series, seconds, settings, log)
-    out = HERE / "results.json"
-    saved = json.loads(out.read_text()) if out.exists() else {}
-    out.write_text(json.dumps({**saved, "load": result}, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+    save("load", result)
 
 
 if __name__ == "__main__":
