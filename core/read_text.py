@@ -106,10 +106,10 @@ class _LongCell(Exception):
         name = header[self.column].strip() if self.column < len(header) else ""
         where = f"{name} (column {column_letter(self.column)})" if name and self.row > 1 \
             else f"column {column_letter(self.column)}"
-        return (f"row {self.row}, {where} holds a cell of {len(self.cell):,} characters "
-                f"(starting {short(self.cell[:20])}), more than the {csv.field_size_limit():,} "
-                "a table cell may have; a customer table has short cells. Is this the right "
-                "file?")
+        return (f"row {self.row}, {where} holds a cell longer than the "
+                f"{csv.field_size_limit():,} characters a table cell may have (starting "
+                f"{short(self.cell[:20])}); a customer table has short cells. Is this the "
+                "right file?")
 
 
 def _split(line: str, delimiter: str, row: int) -> list[str]:

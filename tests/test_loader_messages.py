@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from core.cli import main
@@ -12,19 +14,20 @@ from core.loading import load_customers
 HUGE = "9" * 200_000
 
 
-@pytest.mark.parametrize("text", [
-    f"CUST_ID,BALANCE\nC1,{HUGE}\n",
-    f"CUST_ID{HUGE},BALANCE\nC1,1\n",
+@pytest.mark.parametrize(("text", "where"), [
+    (f"CUST_ID,BALANCE\nC1,{HUGE}\n", "row 2, BALANCE (column B)"),
+    (f"CUST_ID{HUGE},BALANCE\nC1,1\n", "row 1, column A"),
 ])
-def test_a_cell_over_csvs_field_limit_is_explained(text, tmp_path, capsys):
-    with pytest.raises(DataValidationError, match=r"huge\.csv: a cell in the first lines holds "
-                                                  r"more than 131,072 characters"):
+def test_a_cell_over_csvs_field_limit_is_explained(text, where, tmp_path, capsys):
+    with pytest.raises(DataValidationError, match=rf"huge\.csv: {re.escape(where)} holds a cell "
+                                                  r"longer than the 131,072 characters a table "
+                                                  r"cell may have \(starting '"):
         load_customers(text.encode(), filename="huge.csv")
     path = tmp_path / "huge.csv"
     path.write_text(text)
     assert main(["fit", "--data", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "131,072 characters" in err and "Traceback" not in err
+    assert "longer than the 131,072 characters" in err and "Traceback" not in err
 
 
 def test_fewer_customers_than_k_names_customers_not_matrices(tmp_path, capsys):
