@@ -150,12 +150,14 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool,
              html.Span(html.Span("checking stability…", className="text-muted small"),
                        id={"type": ids.STABILITY, "segment": profile.segment}, className="ms-2"))
     colour = segment_colour(profile.segment)
-    traits = [html.Li([html.Span("▲ " if t.effect > 0 else "▼ ", style={"color": colour}),
-                       t.label]) for t in profile.top_features[:3]]
+    # the arrows and swatch take the segment colour from the card's --c2c-segment (style.css):
+    # one colour per card instead of one per element keeps a k change's payload small
+    traits = [html.Li(t.label, className="up" if t.effect > 0 else "down")
+              for t in profile.top_features[:3]]
     lever = profile.levers[0] if profile.levers else None
     return html.Div(dbc.Card([
         dbc.CardHeader([
-            html.Span(className="c2c-swatch", style={"backgroundColor": colour}),
+            html.Span(className="c2c-swatch"),
             html.Strong(f"{profile.segment} · {profile.name}"),
         ], className="d-flex align-items-center gap-2"),
         dbc.CardBody([
@@ -171,7 +173,7 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool,
                      className="small mt-2") if lever else None,
         ]),
     ], className="c2c-segment-card h-100" + (" c2c-highlighted" if highlighted else ""),
-        style={"borderTopColor": colour}),
+        style={"--c2c-segment": colour}),
         id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
         className="h-100", role="button", title="Click to highlight this segment everywhere")
 
