@@ -81,20 +81,27 @@ def _read(data: bytes, name: str, max_bytes: int) -> RawTable:
 
 
 def _gunzip(data: bytes, name: str, limit: int) -> bytes:
-    """Unpack gzip, refusing before more than ``limit`` bytes are produced."""
-    unpacker = zlib.decompressobj(wbits=31)
-    try:
-        out = unpacker.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise DataValidationError(
-            [f"the file is gzip-compressed but damaged, so it cannot be unpacked. {HELP}"],
-            name) from exc
-    if len(out) > limit or unpacker.unconsumed_tail:
-        raise DataValidationError(
-            [f"the gzip-compressed file would unpack to more than {megabytes(limit)}, "
-             "more than this app accepts. Split the file."], name)
-    if not unpacker.eof:
-        raise DataValidationError(
-            [f"the gzip-compressed file is incomplete (cut off), so it cannot be unpacked. "
-             f"{HELP}"], name)
-    return out
+    """Unpack gzip (every member, as ``gzip -d`` does), refusing before more than ``limit``
+    bytes are produced."""
+    parts: list[bytes] = []
+    size, rest = 0, data
+    while rest:
+        unpacker = zlib.decompressobj(wbits=31)
+        try:
+            part = unpacker.decompress(rest, limit + 1 - size)
+        except zlib.error as exc:
+            raise DataValidationError(
+                [f"the file is gzip-compressed but damaged, so it cannot be unpacked. {HELP}"],
+                name) from exc
+        size += len(part)
+        if size > limit or unpacker.unconsumed_tail:
+            raise DataValidationError(
+                [f"the gzip-compressed file would unpack to more than {megabytes(limit)}, "
+                 "more than this app accepts. Split the file."], name)
+        if not unpacker.eof:
+            raise DataValidationError(
+                [f"the gzip-compressed file is incomplete (cut off), so it cannot be unpacked. "
+                 f"{HELP}"], name)
+        parts.append(part)
+        rest = unpacker.unused_data.lstrip(b"\0")  # gzip pads members with zero bytes
+    return b"".join(parts)

@@ -1,5 +1,6 @@
 """Loading customer tables: every format from path and bytes, encodings, delimiters, decimals."""
 
+import gzip
 import hashlib
 import io
 from pathlib import Path
@@ -392,3 +393,16 @@ def test_ids_that_begin_like_a_formula_are_reported_and_kept_exact(tmp_path):
         back = read(io.BytesIO(export_bytes(members, fmt)), **(
             {} if fmt == "parquet" else {"dtype": {ID_COLUMN: str}}))
         assert back[ID_COLUMN].tolist() == frame[ID_COLUMN].tolist(), fmt
+
+
+def test_a_gzip_file_of_several_members_is_unpacked_whole():
+    text = to_bytes(customers(6), "csv")
+    header, *lines = text.splitlines(keepends=True)
+    members = gzip.compress(header + b"".join(lines[:3]), mtime=0) + \
+        gzip.compress(b"".join(lines[3:]), mtime=0)  # as `cat a.gz b.gz` or a streaming export
+    data = load_customers(members, filename="cards.csv.gz")
+    assert data.frame[ID_COLUMN].tolist() == customers(6)[ID_COLUMN].tolist()
+    assert any("gzip-compressed" in line for line in data.quality.lines())
+    member = gzip.compress(b"a" * 12_000_000, mtime=0)  # 12 MB packed into about 12 KB
+    with pytest.raises(DataValidationError, match="would unpack to more than 20 MB"):
+        load_customers(member * 2, filename="bomb.csv.gz", max_bytes=2**20)  # 24 MB in all

@@ -305,6 +305,12 @@ def comma_frame(frame: Frame, style: Callable[[float], str]) -> Frame:
     return frequencies_in_comma(w.as_text(frame, MONEY_COLUMNS, style))
 
 
+def _halves(data: bytes) -> tuple[bytes, bytes]:
+    """A file cut in two at the line break nearest its middle."""
+    middle = data.index(b"\n", len(data) // 2) + 1
+    return data[:middle], data[middle:]
+
+
 def pandas_index(frame: Frame) -> bytes:
     """Parquet as ``DataFrame.to_parquet`` writes a filtered frame: its index is a column (and
     the pandas metadata says so)."""
@@ -568,6 +574,9 @@ CASES: tuple[Case, ...] = (
     Case("gzip_named.csv", "a gzip-compressed CSV named .csv", lambda f: w.gzipped(csv_of(f)),
          Loads(["gzip-compressed"])),
     Case("gzipped.csv.gz", "a .csv.gz", lambda f: w.gzipped(csv_of(f)),
+         Loads(["gzip-compressed"])),
+    Case("gzip_two_members.csv.gz", "two gzip members one after the other (a streamed export)",
+         lambda f: b"".join(w.gzipped(part) for part in _halves(csv_of(f))),
          Loads(["gzip-compressed"])),
     Case("gzip_garbage.csv.gz", "gzip of random bytes", garbage, refused("binary data")),
     Case("truncated.csv.gz", "a .csv.gz cut off half way",
