@@ -106,13 +106,10 @@ def parse_numbers(values: pd.Series, comma: bool) -> ParsedColumn:
     todo = np.flatnonzero(~np.isfinite(numbers) & ~dates & values.notna().to_numpy())
     parsed = _normalised(cells.iloc[todo].astype("str").str.strip(), comma)
     numbers[todo] = parsed.values
-    dates[todo] = parsed.dates
-    column = ParsedColumn(numbers, none.copy(), none.copy(), none.copy(), dates, none.copy(),
-                          none.copy())
-    for mask, part in ((column.text, parsed.text), (column.errors, parsed.errors),
-                       (column.marks, parsed.marks), (column.formatted, parsed.formatted),
-                       (column.percent, parsed.percent)):
-        mask[todo] = part
+    column = ParsedColumn(numbers, *(np.zeros(n, dtype=bool) for _ in range(6)))
+    for name in ("text", "errors", "marks", "dates", "formatted", "percent"):
+        getattr(column, name)[todo] = getattr(parsed, name)
+    column.dates[:] |= dates
     return column
 
 
@@ -135,25 +132,18 @@ def _written(values: pd.Series) -> pd.Series:
         return pd.Series([], dtype=object)
     is_text = values.map(lambda v: isinstance(v, str)) if is_object_dtype(values.dtype) else None
     cells = values if is_text is None else values[is_text]
-    return cells.astype("str").str.strip().str.replace(_LEADING_CURRENCY, r"\1", regex=True) \
-        .str.replace(_TRAILING_CURRENCY, "", regex=True).str.removesuffix("%")
+    return _without_currency(cells.astype("str").str.strip()).str.removesuffix("%")
 
 
-@dataclass(frozen=True, eq=False)
-class _Normalised:
-    values: np.ndarray
-    text: np.ndarray
-    errors: np.ndarray
-    marks: np.ndarray
-    formatted: np.ndarray
-    percent: np.ndarray
-    dates: np.ndarray
-
-
-def _normalised(cells: pd.Series, comma: bool) -> _Normalised:
-    """Parse stripped text cells after removing currency, grouping, percent and parentheses."""
-    text = cells.str.replace(_LEADING_CURRENCY, r"\1", regex=True) \
+def _without_currency(text: pd.Series) -> pd.Series:
+    """Text without a leading (after any sign) or trailing currency sign or code."""
+    return text.str.replace(_LEADING_CURRENCY, r"\1", regex=True) \
         .str.replace(_TRAILING_CURRENCY, "", regex=True)
+
+
+def _normalised(cells: pd.Series, comma: bool) -> ParsedColumn:
+    """Parse stripped text cells after removing currency, grouping, percent and parentheses."""
+    text = _without_currency(cells)
     percent = text.str.fullmatch(r".*\d\s*%")
     text = text.mask(percent, text.str.removesuffix("%").str.strip())
     negative = text.str.fullmatch(r"\(\s*[\d.,' \u00a0\u202f]+\s*\)") | \
@@ -176,8 +166,8 @@ def _normalised(cells: pd.Series, comma: bool) -> _Normalised:
     nulls = lower.isin(NULL_SPELLINGS).to_numpy(dtype=bool)
     formatted = read & reformatted & ~percent.to_numpy(dtype=bool)
     dates = cells.str.fullmatch(_DATE_TEXT).to_numpy(dtype=bool) & ~read
-    return _Normalised(values, ~read & ~errors & ~marks & ~nulls & ~dates, errors, marks,
-                       formatted, read & percent.to_numpy(dtype=bool), dates)
+    return ParsedColumn(values, ~read & ~errors & ~marks & ~nulls & ~dates, errors, marks, dates,
+                        formatted, read & percent.to_numpy(dtype=bool))
 
 
 def _fast_numbers(values: pd.Series) -> np.ndarray | None:

@@ -9,6 +9,7 @@ strings; Excel and Parquet cells keep their types); typing and checks belong to
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 
 from core.errors import DataValidationError
 from core.read_parquet import read_parquet
@@ -53,8 +54,7 @@ def read_table(data: bytes, *, name: str, max_bytes: int) -> RawTable:
         data = _gunzip(data, name, XLSX_EXPANSION * max_bytes)
         raw = _read(data, name, max_bytes)
         note = f"the file is gzip-compressed; it was unpacked ({megabytes(len(data))}) and read."
-        return RawTable(raw.headers, raw.frame, raw.row_numbers, raw.kind, raw.header_row,
-                        raw.blank_rows, (note, *raw.notes))
+        return replace(raw, notes=(note, *raw.notes))
     return _read(data, name, max_bytes)
 
 

@@ -130,9 +130,7 @@ class Store:
         Recent values are also kept unpickled in this process: one k change reads the same
         segmentation in most of its callbacks.
         """
-        value = self._recent.get(key)
-        if value is None:
-            value = self.cache.get(key)
+        value = self._stored_value(key)
         if value is None:
             with self._guard:
                 lock = self._locks.setdefault(key, threading.Lock())
@@ -147,6 +145,11 @@ class Store:
             while len(self._recent) > RECENT_VALUES:
                 self._recent.popitem(last=False)
         return value
+
+    def _stored_value(self, key: tuple):
+        """The value under ``key`` in this process or the shared cache, or None: no computing."""
+        value = self._recent.get(key)
+        return self.cache.get(key) if value is None else value
 
     def _forget_locks(self) -> None:
         """In a forked background job, locks held by the parent's threads must not carry over."""
@@ -220,8 +223,7 @@ class Store:
     def stability_if_ready(self, data_id: str,
                            config: SegmentationConfig) -> StabilityResult | None:
         """The stability of these settings if it is already measured, without measuring it."""
-        key = ("stability", data_id, config)
-        return self._recent.get(key) or self.cache.get(key)
+        return self._stored_value(("stability", data_id, config))
 
     def active(self, state: dict | None) -> ViewState:
         """The view state of ``state`` with an unknown data set replaced by the demo data."""
