@@ -9,6 +9,9 @@ process). One headless Chromium signs in and drives both with real input events:
   ``/segments?k=3&seed=S`` (peer: ``/?seed=S``) with a seed not used before, so k = 4..10
   (ArrowRight) are *cold* (first fit of that k: KMeans, profiles, stability re-fits) and the way
   back 9..3 (ArrowLeft) is *warm* (fitted). Three rounds per network, app and peer alternating.
+  The app fits the next k after each quick fit (``Store.prefetch_neighbours``), so a step up
+  is usually fitted before it is asked for; ``k_change.without_prefetch`` measures the cold
+  steps again on a second server with ``C2C_PREFETCH=0`` (loopback), where every step fits.
 * **Overview filter** — clicks on the options of the Overview page's segment filter (select
   1, 2, 3, 4, then deselect them: every click is one change).
 * **Plan form** — on the Campaigns page, tab of segment 1: a new holdout share is typed into
@@ -287,22 +290,24 @@ def plan_form(tab: Browser, base: str, conditions) -> list[dict]:
 
 # ---------------------------------------------------------------- servers
 @contextlib.contextmanager
-def app_server(folder: Path) -> Iterator[tuple[str, str, str, Path]]:
-    """The Procfile's gunicorn with sign-in (bench/load.py), logging each request's time."""
-    log = folder / "app-access.log"
+def app_server(folder: Path, name: str = "app",
+               prefetch: bool = True) -> Iterator[tuple[str, str, str, Path]]:
+    """The Procfile's gunicorn with sign-in (bench/load.py), logging each request's time;
+    ``prefetch=False`` turns off fitting the next k ahead (``C2C_PREFETCH=0``)."""
+    log = folder / f"{name}-access.log"
     password = secrets.token_urlsafe(12)
-    old = os.environ.get("GUNICORN_CMD_ARGS")
-    os.environ["GUNICORN_CMD_ARGS"] = shlex.join(  # gunicorn reads it too
-        ["--access-logfile", str(log), "--access-logformat", LOG_FORMAT])
-    (folder / "app").mkdir()
+    settings = {"GUNICORN_CMD_ARGS": shlex.join(  # gunicorn reads it too
+        ["--access-logfile", str(log), "--access-logformat", LOG_FORMAT]),
+        "C2C_PREFETCH": "1" if prefetch else "0"}
+    old = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    (folder / name).mkdir()
     try:
-        with gunicorn(folder / "app", {"bench": password}, 3600) as (base, command, _):
+        with gunicorn(folder / name, {"bench": password}, 3600) as (base, command, _):
             yield base, password, command, log
     finally:
-        if old is None:
-            os.environ.pop("GUNICORN_CMD_ARGS")
-        else:
-            os.environ["GUNICORN_CMD_ARGS"] = old
+        for key, value in old.items():
+            os.environ.pop(key) if value is None else os.environ.update({key: value})
 
 
 @contextlib.contextmanager
@@ -470,6 +475,10 @@ def verdict(k: dict) -> dict:
         "cold_p50": loop["cold"]["app"]["ms"]["p50"] <= TARGETS["cold_p50_ms_max"],
         "cold_server_p50": (loop["cold"]["app"]["server_ms_sum"]["p50"]
                             <= TARGETS["cold_server_p50_ms_max"]),
+        "cold_p50_without_prefetch": k["without_prefetch"]["cold"]["ms"]["p50"]
+        <= TARGETS["cold_p50_ms_max"],
+        "cold_server_p50_without_prefetch": (k["without_prefetch"]["cold"]["server_ms_sum"]["p50"]
+                                             <= TARGETS["cold_server_p50_ms_max"]),
         "emulated_warm_p50": emu["warm"]["app"]["ms"]["p50"]
         <= TARGETS["emulated_warm_p50_ms_max"],
         "bytes_per_change": bytes_max <= TARGETS["bytes_per_change_max"],
@@ -487,6 +496,7 @@ def run(folder: Path, rounds: int) -> dict:
         env={**os.environ, "C2C_CACHE_DIR": str(folder / "names")}).stdout.splitlines()[-1])
     raw: dict = {net: {"cold": {"app": [], "peer": []}, "warm": {"app": [], "peer": []}}
                  for net in NETWORKS}
+    raw["without_prefetch"] = {"cold": []}  # loopback, the app only
     forms: dict = {"overview_filter": {}, "plan_form": {}}
     loads = {"start": _load()}
     with app_server(folder) as (base, password, command, app_log), \
@@ -513,12 +523,27 @@ def run(folder: Path, rounds: int) -> dict:
             tab.network(None)
         finally:
             tab.quit()
-        times = server_times(app_log, peer_log)
+    with app_server(folder, "app-without-prefetch", prefetch=False) as (
+            base, password, _, alone_log):
+        tab = Browser()
+        try:
+            tab.sign_in(base, "bench", password)
+            for _ in range(rounds):
+                seed += 1
+                raw["without_prefetch"]["cold"] += k_changes(
+                    tab, f"{base}/segments?k=3&seed={seed}", "#k-slider", None)["cold"]
+            loads["k_change_without_prefetch"] = _load()
+        finally:
+            tab.quit()
+    times = server_times(app_log, peer_log, alone_log)
+    alone = raw.pop("without_prefetch")
     k_change = {net: {speed: {side: summarise([analyse(c, names, times) for c in changes])
                               for side, changes in sides.items()}
                       for speed, sides in speeds.items()}
                 for net, speeds in raw.items()}
-    for speeds in k_change.values():
+    k_change["without_prefetch"] = {"cold": summarise([analyse(c, names, times)
+                                                       for c in alone["cold"]])}
+    for speeds in (k_change[net] for net in NETWORKS):
         for sides in speeds.values():
             sides["ratio_app_to_peer"] = _ratio(sides["app"], sides["peer"])
     return {

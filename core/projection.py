@@ -13,17 +13,25 @@ from sklearn.decomposition import PCA
 from core.errors import ConfigError
 from core.features import label
 
+MAP_POINTS = 20_000  # more customers than this are drawn as a seeded random sample of this many
 MAX_VERTICES = 2_000  # a lasso is thinned to this many vertices before the points are tested
 MAX_INPUT_VERTICES = 1_000_000  # more than this is no hand-drawn lasso: refused
 
 
 @dataclass(frozen=True, eq=False)
 class MapProjection:
-    """Customer coordinates on the first two principal components, and what the axes mean."""
+    """Customer coordinates on the first two principal components, what the axes mean, and
+    which customers the map draws (all of them, or a seeded random sample of a large table:
+    the same rows for every k, so a new k only recolours them)."""
 
     coords: np.ndarray          # (n, 2) float32
     loadings: pd.DataFrame      # index: model features; columns PC1, PC2
     explained: tuple[float, float]  # share of variance each axis explains
+    shown: np.ndarray | None = None  # sorted rows drawn on the map; None: every row
+
+    def drawn(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one per customer) of the customers drawn on the map, in map order."""
+        return values if self.shown is None else values[self.shown]
 
     def axis_title(self, axis: int, top: int = 2) -> str:
         """``PC1 (41%): + purchase frequency, − cash advance`` — the axis in words."""
@@ -35,8 +43,10 @@ class MapProjection:
         return f"{column} ({self.explained[axis]:.0%}): {parts}"
 
 
-def project(matrix: np.ndarray, feature_names: Sequence[str]) -> MapProjection:
-    """PCA(2) of ``matrix`` (rows = customers) with the loadings of ``feature_names``."""
+def project(matrix: np.ndarray, feature_names: Sequence[str], *, max_points: int = MAP_POINTS,
+            random_state: int = 0) -> MapProjection:
+    """PCA(2) of ``matrix`` (rows = customers) with the loadings of ``feature_names``; above
+    ``max_points`` rows the map shows a sample of that many, drawn with ``random_state``."""
     components = min(2, matrix.shape[1])
     pca = PCA(components, svd_solver="covariance_eigh").fit(matrix)
     coords = np.zeros((len(matrix), 2), dtype=np.float32)
@@ -44,8 +54,11 @@ def project(matrix: np.ndarray, feature_names: Sequence[str]) -> MapProjection:
     loadings = np.zeros((matrix.shape[1], 2))
     loadings[:, :components] = pca.components_.T
     explained = tuple(np.pad(pca.explained_variance_ratio_, (0, 2 - components)).tolist())
+    shown = (np.sort(np.random.default_rng(random_state).choice(len(matrix), max_points,
+                                                                replace=False))
+             if len(matrix) > max_points else None)
     return MapProjection(coords, pd.DataFrame(loadings, index=list(feature_names),
-                                              columns=["PC1", "PC2"]), explained)
+                                              columns=["PC1", "PC2"]), explained, shown)
 
 
 def inside_box(coords: np.ndarray, x_range: Sequence[float],

@@ -66,8 +66,9 @@ def create_app(settings: Settings | None = None, manager=None) -> Dash:
     """
     settings = settings or Settings.from_env()
     store = Store(settings.cache_dir / "store", settings.plans_url,
-                  retention_hours=settings.retention_hours)
-    store.segmentation(store.demo_id, SegmentationConfig())  # the first page opens warm
+                  retention_hours=settings.retention_hours, prefetch=settings.prefetch,
+                  starting_file=settings.data_file)
+    store.segmentation(store.starting_id, SegmentationConfig())  # the first page opens warm
     configure_store(store)
     app = Dash(__name__, use_pages=True, pages_folder="pages", assets_folder=str(ASSETS_FOLDER),
                title="Clusters to Campaigns", suppress_callback_exceptions=False,
@@ -94,9 +95,9 @@ def state_from_url(search: str | None) -> tuple[dict, object]:
     if state.data is not None and not store.has(state.data):
         notice = (f"The data set in this link is not available to you: uploads are private "
                   f"to whoever uploaded them and kept for {store.retention_seconds / 3600:g} "
-                  "hours. Showing the demo customers instead.")
+                  f"hours. Showing {store.starting_name} instead.")
     if state.data is None or notice:
-        state = parse_state({**state.to_dict(), "data": store.demo_id})
+        state = parse_state({**state.to_dict(), "data": store.starting_id})
     return state.to_dict(), create_notice(notice)
 
 
@@ -110,7 +111,7 @@ def follow_state(state: dict | None, links: list[dict]) -> tuple:
     view = parse_state(state)
     store = get_store()
     data = store.data(view.data) if view.data and store.has(view.data) else \
-        store.data(store.demo_id)
+        store.data(store.starting_id)
     query = view.query()
     links = links if isinstance(links, list) else []
     pages = [link.get("page") if isinstance(link, dict) else None for link in links]

@@ -124,11 +124,11 @@ def create_kpi_cards(kpis: Kpis, scope: str) -> html.Div:
     ]
     return html.Div([
         html.Div(scope, className="c2c-scope small text-muted mb-1"),
-        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div([html.Div(html.Div([
             html.Div(title, className="c2c-kpi-title"),
             html.Div(value, className="c2c-kpi-value"),
-        ]), className="c2c-kpi h-100"), xs=6, md=4, xl=2) for title, value in cards],
-            className="g-2"),
+        ], className="card card-body c2c-kpi h-100"), className="col-6 col-md-4 col-xl-2")
+            for title, value in cards], className="row g-2"),
     ])
 
 
@@ -141,41 +141,40 @@ def create_stability_badge(verdict: str, jaccard: float) -> dbc.Badge:
 
 def create_segment_card(profile: SegmentProfile, highlighted: bool,
                         stability: dbc.Badge | None = None) -> html.Div:
-    """A clickable card: name, size, description, stability, top traits and main lever.
+    """A clickable card in a grid cell: name, size, description, stability, top traits and main
+    lever.
 
     ``stability`` is the badge when it is already measured; otherwise the card holds a
-    placeholder that the page fills in later (measuring takes seconds).
+    placeholder that the page fills in later (measuring takes seconds). Plain elements with
+    Bootstrap's classes, and the segment colour once as the card's ``--c2c-segment`` (the
+    swatch, ring and arrows take it in style.css), keep a k change's payload small.
     """
     badge = (html.Span(stability, className="ms-2") if stability is not None else
              html.Span(html.Span("checking stability…", className="text-muted small"),
                        id={"type": ids.STABILITY, "segment": profile.segment}, className="ms-2"))
-    colour = segment_colour(profile.segment)
-    # the arrows and swatch take the segment colour from the card's --c2c-segment (style.css):
-    # one colour per card instead of one per element keeps a k change's payload small
-    traits = [html.Li(t.label, className="up" if t.effect > 0 else "down")
-              for t in profile.top_features[:3]]
     lever = profile.levers[0] if profile.levers else None
-    return html.Div(dbc.Card([
-        dbc.CardHeader([
-            html.Span(className="c2c-swatch"),
-            html.Strong(f"{profile.segment} · {profile.name}"),
-        ], className="d-flex align-items-center gap-2"),
-        dbc.CardBody([
-            html.Div([html.Span(f"{profile.size:,} customers", className="fw-semibold"),
-                      html.Span(f" · {profile.share:.1%} of all"), badge]),
-            html.P(profile.description, className="small mt-2 mb-2"),
-            html.Div("Stands out for", className="small text-muted"),
-            html.Ul(traits, className="small c2c-traits"),
-            html.Div([dbc.Badge(flag, color="warning", text_color="dark", className="me-1")
-                      for flag in profile.risk_flags]),
-            html.Div([html.Span("Suggested: ", className="text-muted"), lever.offer,
-                      html.Span(f" ({lever.channel})", className="text-muted")],
-                     className="small mt-2") if lever else None,
-        ]),
-    ], className="c2c-segment-card h-100" + (" c2c-highlighted" if highlighted else ""),
-        style={"--c2c-segment": colour}),
-        id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
-        className="h-100", role="button", title="Click to highlight this segment everywhere")
+    body = [
+        html.Div([html.B(f"{profile.size:,} customers"), f" · {profile.share:.1%} of all", badge]),
+        html.P(profile.description, className="small mt-2 mb-2"),
+        html.Div("Stands out for", className="small text-muted"),
+        html.Ul([html.Li(t.label, className="up" if t.effect > 0 else "down")
+                 for t in profile.top_features[:3]], className="small c2c-traits"),
+    ]
+    if profile.risk_flags:
+        body.append(html.Div([dbc.Badge(flag, color="warning", text_color="dark",
+                                        className="me-1") for flag in profile.risk_flags]))
+    if lever:
+        body.append(html.Div([html.Span("Suggested: ", className="text-muted"), lever.offer,
+                              html.Span(f" ({lever.channel})", className="text-muted")],
+                             className="small mt-2"))
+    card = html.Div([
+        html.Div(f"{profile.segment} · {profile.name}", className="card-header c2c-card-title"),
+        html.Div(body, className="card-body"),
+    ], className="card c2c-segment-card h-100" + (" c2c-highlighted" if highlighted else ""),
+        style={"--c2c-segment": segment_colour(profile.segment)})
+    return html.Div(card, id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
+                    className="col-md-6 col-xxl-4", role="button",
+                    title="Click to highlight this segment everywhere")
 
 
 def noise_text(n_noise: int, n_customers: int) -> str:

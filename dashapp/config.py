@@ -13,12 +13,14 @@ from core.errors import ConfigError
 MB = 1024 * 1024
 
 
-def _flag(name: str) -> bool:
-    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (unset: off)."""
+def _flag(name: str, default: bool = False) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (unset: ``default``)."""
     value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
     if value in ("1", "true", "yes", "on"):
         return True
-    if value in ("", "0", "false", "no", "off"):
+    if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0; got {os.environ[name]!r}")
 
@@ -42,6 +44,14 @@ def _hours(name: str, default: float = 24.0) -> float:
         raise ConfigError(f"{name} must be a number of hours above 0 (at most a year); "
                           f"got {value!r}")
     return hours
+
+
+def _existing_file(name: str, path: str) -> Path:
+    """``path`` resolved, or a ConfigError naming ``name`` when there is no such file."""
+    resolved = Path(path).expanduser().resolve()
+    if not resolved.is_file():
+        raise ConfigError(f"{name}: no such file: {path}")
+    return resolved
 
 
 def is_loopback(host: str) -> bool:
@@ -73,13 +83,16 @@ class Settings:
     https: bool = False  # served over HTTPS: Secure cookies and HSTS
     proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are trusted
     retention_hours: float = 24.0  # uploads and results are deleted this long after use
+    prefetch: bool = True  # fit the next k after each quick fit, so the next step is warm
+    data_file: Path | None = None  # every workspace's starting customers; None: the demo data
 
     @classmethod
     def from_env(cls) -> Settings:
         """Settings from ``SECRET_KEY``, ``C2C_CACHE_DIR``, ``C2C_UPLOAD_MAX_MB``, ``REDIS_URL``,
         ``DATABASE_URL`` (campaign plans; default: a SQLite file in the cache directory),
-        ``C2C_USERS_FILE``, ``C2C_ALLOW_ANONYMOUS``, ``C2C_HTTPS``, ``C2C_PROXIES`` and
-        ``C2C_RETENTION_HOURS``."""
+        ``C2C_USERS_FILE``, ``C2C_ALLOW_ANONYMOUS``, ``C2C_HTTPS``, ``C2C_PROXIES``,
+        ``C2C_RETENTION_HOURS``, ``C2C_PREFETCH`` and ``C2C_DATA``."""
+        data_file = os.environ.get("C2C_DATA") or None
         users_file = os.environ.get("C2C_USERS_FILE") or None
         return cls(
             secret_key=os.environ.get("SECRET_KEY") or None,
@@ -92,6 +105,8 @@ class Settings:
             https=_flag("C2C_HTTPS"),
             proxies=_count("C2C_PROXIES"),
             retention_hours=_hours("C2C_RETENTION_HOURS"),
+            prefetch=_flag("C2C_PREFETCH", default=True),
+            data_file=_existing_file("C2C_DATA", data_file) if data_file else None,
         )
 
     def check_served_on(self, host: str | None) -> None:

@@ -126,7 +126,8 @@ def _figure(data: Sequence[Any] = (), **layout: Any) -> go.Figure:
 
 def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequence[str], *,
                 revision: str = "segment-map") -> go.Figure:
-    """The PCA map: every customer a point coloured by segment, lasso-selectable.
+    """The PCA map: every customer (or the projection's sample of a large table) a point
+    coloured by segment, lasso-selectable.
 
     Trace 0 holds all points (float32 x/y, int8 segment numbers through the fixed
     :data:`~dashapp.theme.SEGMENT_COLORSCALE`); traces 1..15 are legend-only entries, one slot
@@ -138,14 +139,14 @@ def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequenc
     ----------
     projection : MapProjection
     labels : array of int, shape (n,)
-        Segment number (1..15) of every customer.
+        Segment number (1..15) of every customer (the drawn ones are picked here).
     names : sequence of str
         Segment names, ``names[n - 1]`` for segment ``n``.
     revision : str
         ``uirevision``: zoom and selection survive updates while it stays the same.
     """
-    coords = np.asarray(projection.coords, dtype=np.float32)
-    marker = _segment_marker(labels)
+    coords = np.asarray(projection.drawn(projection.coords), dtype=np.float32)
+    marker = _segment_marker(projection.drawn(np.asarray(labels)))
     if len(marker["color"]) != len(coords):
         raise ValueError(f"{len(marker['color'])} labels for {len(coords)} points")
     points = go.Scattergl(
@@ -214,7 +215,8 @@ def distribution_figure(stats: pd.DataFrame, feature_label: str, names: Sequence
     The selection (a grey box) comes first; groups without customers are left out.
     ``colours[n - 1]`` overrides segment ``n``'s colour.
     """
-    rows = stats[stats["count"] > 0]
+    # six significant digits: more than any axis or hover shows, and a third fewer bytes
+    rows = stats[stats["count"] > 0].map(lambda value: float(f"{value:.6g}"))
     order = [g for g in rows.index if g == SELECTION] + [g for g in rows.index if g != SELECTION]
     boxes = [go.Box(y=[_group_label(group, names).replace(" — ", "<br>")], orientation="h",
                     q1=[rows.at[group, "q1"]], median=[rows.at[group, "median"]],
@@ -306,6 +308,7 @@ def profile_heatmap(profiles: Sequence[SegmentProfile], features: Sequence[str],
         rows.insert(0, SELECTION_LABEL)
         z = np.vstack([selection.reindex(list(features)).to_numpy(dtype=float), z])
         text.insert(0, ["selected customers"] * len(features))
+    z = z.astype(np.float32)  # the hover shows two decimals: half the bytes of float64
     heatmap = go.Heatmap(
         z=np.clip(z, -Z_CLIP, Z_CLIP), x=[column_label(f) for f in features], y=rows,
         customdata=z, text=text, zmin=-Z_CLIP, zmax=Z_CLIP, zmid=0,

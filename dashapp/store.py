@@ -6,6 +6,7 @@ hash) and the segmentation settings; everything else is looked up here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
@@ -16,9 +17,9 @@ from pathlib import Path
 import diskcache
 import numpy as np
 
-from core.clustering import K_MIN, estimate_fit_seconds
+from core.clustering import K_MAX, K_MIN, estimate_fit_seconds
 from core.demo import DEMO_PATH
-from core.errors import ConfigError
+from core.errors import C2CError, ConfigError
 from core.loading import CustomerData, load_customers
 from core.pipeline import (
     PreparedData,
@@ -36,12 +37,14 @@ from dashapp.state import ViewState, parse_state
 from dashapp.workspace import workspace_id
 
 DEMO_LABEL = "Demo customers (synthetic)"
-DEMO_ID = "demo"  # the one data set every workspace sees
+DEMO_ID = "demo"  # the data set every workspace starts with, unless the server was given one
 RETENTION_HOURS = 24.0
 TICKET_SECONDS = 600  # a background fit must start this soon after it was asked for
 STORE_BYTES = 2 * 1024 ** 3
 RECENT_VALUES = 24  # unpickled results kept per process (a 9k-row segmentation is ~2.5 MB)
 STABILITY_RESAMPLES = 5  # re-fits on half the customers behind each card's stability badge
+PREFETCH_SECONDS = 0.5  # a neighbouring k estimated to fit quicker than this is fitted ahead
+COMPUTE_LOCK_SECONDS = 150  # a result's lock outlives a worker killed while computing it
 
 
 class UnknownDataSet(KeyError):
@@ -60,18 +63,47 @@ class Store:
         Database of campaign plans (SQLAlchemy URL); default: ``plans.db`` in ``directory``.
     retention_hours : float
         How long uploads and results are kept (``C2C_RETENTION_HOURS``).
+    prefetch : bool
+        Whether :meth:`prefetch_neighbours` fits ahead (``C2C_PREFETCH``).
+    starting_file : Path, optional
+        The customer table every workspace starts with (``c2c serve --data``, ``C2C_DATA``),
+        of any size; default: the demo customers. Loaded once for all workers.
     """
 
     def __init__(self, directory: Path, plans_url: str | None = None, *,
-                 retention_hours: float = RETENTION_HOURS) -> None:
+                 retention_hours: float = RETENTION_HOURS, prefetch: bool = True,
+                 starting_file: Path | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.plans = PlanStore(normalise_url(plans_url) if plans_url else default_url(directory))
         self.cache = diskcache.Cache(str(directory), size_limit=STORE_BYTES)
         self.retention_seconds = retention_hours * 3600
-        self._forget_locks()
-        os.register_at_fork(after_in_child=self._forget_locks)
-        self.demo_id = DEMO_ID
-        self.cache.set(("data", DEMO_ID), load_customers(DEMO_PATH, filename=DEMO_LABEL))
+        self.prefetch = prefetch
+        self._forget_recent()
+        os.register_at_fork(after_in_child=self._forget_recent)
+        self.starting_file = starting_file
+        self.starting_name = starting_file.name if starting_file else "the demo customers"
+        self.starting_id = self._keep_starting_data()
+
+    def _keep_starting_data(self) -> str:
+        """Load the starting data set into the cache unless a worker did; return its id.
+
+        A served file's id is its content hash: a cache folder kept across restarts never
+        shows results of another file under it.
+        """
+        if self.starting_file is None:
+            self.cache.set(("data", DEMO_ID), load_customers(DEMO_PATH, filename=DEMO_LABEL))
+            return DEMO_ID
+        stat = self.starting_file.stat()
+        signature = ("starting", str(self.starting_file.resolve()), stat.st_size,
+                     stat.st_mtime_ns)
+        with diskcache.Lock(self.cache, ("loading", *signature), expire=COMPUTE_LOCK_SECONDS):
+            data_id = self.cache.get(signature)
+            if data_id is None or ("data", data_id) not in self.cache:
+                data = load_customers(self.starting_file, max_bytes=None)
+                data_id = f"file-{data.content_hash[:24]}"
+                self.cache.set(("data", data_id), data)
+                self.cache.set(signature, data_id)
+        return data_id
 
     def add(self, data: CustomerData) -> str:
         """Keep ``data`` in the current workspace for the retention time; return its new id.
@@ -85,13 +117,13 @@ class Store:
         return data_id
 
     def has(self, data_id: object) -> bool:
-        """Whether ``data_id`` is the demo data or a data set of the current workspace.
+        """Whether ``data_id`` is the starting data or a data set of the current workspace.
 
         Another workspace's data set answers exactly like one that never existed (or expired).
         In a background job (no request) existence is enough: the request that started the job
         checked its input.
         """
-        if data_id == DEMO_ID:
+        if data_id == self.starting_id:
             return True
         if not isinstance(data_id, str) or ("data", data_id) not in self.cache:
             return False
@@ -99,8 +131,14 @@ class Store:
         return owner is None or self.cache.get(("owner", data_id)) == owner
 
     def data(self, data_id: str) -> CustomerData:
-        """The data set ``data_id``; raises UnknownDataSet when it is not here."""
+        """The data set ``data_id``; raises UnknownDataSet when it is not here.
+
+        The starting data is loaded again if the cache had to drop it for space.
+        """
         data = self.cache.get(("data", data_id))
+        if data is None and data_id == self.starting_id:
+            self._keep_starting_data()
+            data = self.cache.get(("data", data_id))
         if data is None:
             raise UnknownDataSet(data_id)
         return data
@@ -125,16 +163,15 @@ class Store:
                                 segmentation.config)
 
     def _memo(self, key: tuple, compute):
-        """``cache[key]``, computed once even when several callbacks ask at the same time.
+        """``cache[key]``, computed once even when several callbacks (in any worker) ask at the
+        same time: the others wait for it under a lock kept in the shared cache.
 
         Recent values are also kept unpickled in this process: one k change reads the same
         segmentation in most of its callbacks.
         """
         value = self._stored_value(key)
         if value is None:
-            with self._guard:
-                lock = self._locks.setdefault(key, threading.Lock())
-            with lock:
+            with diskcache.Lock(self.cache, ("computing", *key), expire=COMPUTE_LOCK_SECONDS):
                 value = self.cache.get(key)
                 if value is None:
                     value = compute()
@@ -151,10 +188,10 @@ class Store:
         value = self._recent.get(key)
         return self.cache.get(key) if value is None else value
 
-    def _forget_locks(self) -> None:
-        """In a forked background job, locks held by the parent's threads must not carry over."""
+    def _forget_recent(self) -> None:
+        """A forked background job starts with its own recent values, and a lock the parent's
+        threads may have held at the fork."""
         self._guard = threading.Lock()
-        self._locks: dict[tuple, threading.Lock] = {}
         self._recent: OrderedDict[tuple, object] = OrderedDict()
 
     def prepared(self, data_id: str, config: SegmentationConfig) -> PreparedData:
@@ -225,11 +262,32 @@ class Store:
         """The stability of these settings if it is already measured, without measuring it."""
         return self._stored_value(("stability", data_id, config))
 
+    def prefetch_neighbours(self, view: ViewState) -> None:
+        """Fit k + 1 and measure the stability of k + 1 and k - 1 ahead of the user, each only
+        when it takes well under a second: the next step of the k slider is then warm. (k - 1
+        itself is fitted already: k's numbering follows it.)
+
+        At most one such fit per k change, by the worker that just answered, so it at most
+        doubles what a user's own clicks cost the server; ``C2C_PREFETCH=0`` turns it off. (The
+        load average is too slow a signal to gate it: in the browser benchmark Chromium alone
+        lifted it above the cores and would have turned prefetching off when it helps.)
+        """
+        if not self.prefetch or view.config.algorithm == "hdbscan":
+            return
+        for k in (view.config.k + 1, view.config.k - 1):
+            config = replace(view.config, k=k)
+            if not K_MIN <= k <= K_MAX:
+                continue
+            with contextlib.suppress(C2CError):  # e.g. too few distinct customers for k + 1
+                if self.fit_seconds(view.data, config) < PREFETCH_SECONDS:
+                    self.segmentation(view.data, config)
+                    self.stability(view.data, config)
+
     def active(self, state: dict | None) -> ViewState:
         """The view state of ``state`` with an unknown data set replaced by the demo data."""
         view = parse_state(state)
         if view.data is None or not self.has(view.data):
-            view = replace(view, data=self.demo_id)
+            view = replace(view, data=self.starting_id)
         return view
 
     def current(self, state: dict | None) -> tuple[ViewState, Segmentation]:

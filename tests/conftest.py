@@ -45,7 +45,7 @@ def demo_state(app):
     """The view state of the demo data with default settings."""
     from dashapp.store import get_store
 
-    return {"data": get_store().demo_id}
+    return {"data": get_store().starting_id}
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
 """Callbacks, view state, store and upload decoding, tested as plain functions."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
+from dataclasses import replace
 
+import flask
 import numpy as np
 import pytest
 from dash import Patch, no_update
@@ -50,18 +54,18 @@ def test_segment_numbers_from_the_browser_are_checked():
 
 def test_numbers_follow_k_and_do_not_depend_on_the_path(app, tmp_path):
     store = get_store()
-    four = store.segmentation(store.demo_id, SegmentationConfig(k=4))
-    five = store.segmentation(store.demo_id, SegmentationConfig(k=5))
+    four = store.segmentation(store.starting_id, SegmentationConfig(k=4))
+    five = store.segmentation(store.starting_id, SegmentationConfig(k=5))
     for segment in range(1, 5):
         assert np.mean(five.labels[four.labels == segment] == segment) > 0.5
     fresh = Store(tmp_path / "other")  # a copied link opened on another server
-    assert np.array_equal(fresh.segmentation(fresh.demo_id, SegmentationConfig(k=5)).labels,
+    assert np.array_equal(fresh.segmentation(fresh.starting_id, SegmentationConfig(k=5)).labels,
                           five.labels)
 
 
 def test_unknown_data_sets_fall_back_to_the_demo(app):
     store = get_store()
-    assert store.active({"data": "nope", "k": 6}).data == store.demo_id
+    assert store.active({"data": "nope", "k": 6}).data == store.starting_id
     assert store.active({"data": "nope", "k": 6}).config.k == 6
 
 
@@ -85,7 +89,7 @@ def test_upload_callback_keeps_the_data_on_failure_and_switches_on_success(app, 
     assert bad[0] is no_update and "bad.csv" in text_of(bad[1])
     assert state["data"] != demo_state["data"] and get_store().has(state["data"])
     assert "300 customers" in text_of(status)
-    assert pages.data.back_to_demo(1, state)[0]["data"] == get_store().demo_id
+    assert pages.data.back_to_demo(1, state)[0]["data"] == get_store().starting_id
     assert pages.data.back_to_demo(None, state) == (no_update, no_update)
 
 
@@ -93,7 +97,7 @@ def test_upload_callback_keeps_the_data_on_failure_and_switches_on_success(app, 
 
 def test_links_carry_the_state_and_stale_links_say_so(app):
     state, notice = state_from_url("?data=gone&k=6")
-    assert state["k"] == 6 and state["data"] == get_store().demo_id
+    assert state["k"] == 6 and state["data"] == get_store().starting_id
     assert "not available to you" in text_of(notice)
     footer, hrefs, query = follow_state(state, [{"page": "/"}, {"page": "/segments"}])
     assert "Demo customers" in text_of(footer) and "9,000 customers" in text_of(footer)
@@ -114,6 +118,47 @@ def test_settings_that_cannot_be_used_keep_the_view(pages, demo_state):
     assert error is None and status is None and request is no_update and stop is no_update
     assert parse_state(state).config == SegmentationConfig(
         features="behaviour", k=6, scaling="robust", pca=0.9, random_state=7)
+
+
+def test_a_k_change_fits_the_next_k_once_its_last_response_is_sent(app, pages, demo_state):
+    store = get_store()
+    config = SegmentationConfig(k=5, random_state=4242)  # a seed no other test fits
+    state = {**demo_state, "k": 5, "seed": 4242}
+    stored = {k: ("segmentation", store.starting_id, replace(config, k=k)) for k in (4, 5, 6)}
+    with app.server.test_request_context("/"):
+        pages.segments.apply_controls(5, "seed", [], "kmeans", "standard", False, 4242,
+                                      demo_state, pages.segments.HIDDEN)
+        in_callback(pages.segments.render_segments, state, [], None, "TOTAL_SPENDING", None,
+                    None, triggered=f"{ids.STATE}.data")
+        assert store._stored(stored[5]) and store._stored(stored[4])
+        assert not store._stored(stored[6])  # not while the response is on its way
+        response = app.server.process_response(flask.Response("sent"))
+    response.close()  # the server closes a response once it has sent it
+    assert store._stored(stored[6])
+    for k in (4, 6):
+        assert store.stability_if_ready(store.starting_id, replace(config, k=k)) is not None
+
+
+def test_two_workers_asking_for_one_result_compute_it_once(tmp_path):
+    workers = [Store(tmp_path / "store") for _ in range(2)]  # one cache folder, as in gunicorn
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)  # long enough for the other worker to ask meanwhile
+        return "fitted"
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda store: store._memo(("slow",), compute), workers))
+    assert results == ["fitted", "fitted"] and len(calls) == 1
+
+
+def test_prefetch_stays_off_when_it_is_turned_off(tmp_path):
+    store = Store(tmp_path / "store", prefetch=False)
+    view = ViewState(store.starting_id, SegmentationConfig(k=3))
+    store.segmentation(view.data, view.config)
+    store.prefetch_neighbours(view)
+    assert not store._stored(("segmentation", store.starting_id, SegmentationConfig(k=4)))
 
 
 @pytest.mark.parametrize("columns", [[], ["BALANCE"], None, "BALANCE,TENURE", [["x"], 3]])
@@ -162,13 +207,13 @@ def test_cancel_puts_the_controls_back_and_says_so(pages, demo_state):
 
 def test_fit_seconds_counts_the_missing_fits_of_the_k_chain(app, demo_state):
     store = get_store()
-    assert store.fit_seconds(store.demo_id, SegmentationConfig()) == 0  # warm at start
-    rows = len(store.data(store.demo_id).frame)
+    assert store.fit_seconds(store.starting_id, SegmentationConfig()) == 0  # warm at start
+    rows = len(store.data(store.starting_id).frame)
     config = SegmentationConfig(k=5, random_state=9138)
-    assert store.fit_seconds(store.demo_id, config) == pytest.approx(
+    assert store.fit_seconds(store.starting_id, config) == pytest.approx(
         4 * estimate_fit_seconds("kmeans", rows, 4))  # k = 2..5, none fitted yet
     hdbscan = SegmentationConfig(algorithm="hdbscan", k=5, random_state=9138)
-    assert store.fit_seconds(store.demo_id, hdbscan) == estimate_fit_seconds("hdbscan", rows, 5)
+    assert store.fit_seconds(store.starting_id, hdbscan) == estimate_fit_seconds("hdbscan", rows, 5)
 
 
 def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
@@ -182,7 +227,7 @@ def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
 
 def test_hdbscan_shows_the_k_it_found_and_its_noise_share(pages, demo_state):
     state = {**demo_state, "algorithm": "hdbscan"}
-    result = get_store().segmentation(get_store().demo_id, get_store().active(state).config)
+    result = get_store().segmentation(get_store().starting_id, get_store().active(state).config)
     _, _, note, k_disabled, k_note = pages.segments.draw_map(state, None)
     noise = result.clusters.n_noise
     assert noise > 0  # the demo's overlapping groups leave some unclustered
@@ -196,7 +241,7 @@ def test_hdbscan_shows_the_k_it_found_and_its_noise_share(pages, demo_state):
 
 def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state):
     store = get_store()
-    coords = store.projection(store.demo_id, SegmentationConfig()).coords
+    coords = store.projection(store.starting_id, SegmentationConfig()).coords
     drawn_on = map_key(store.active(demo_state))
     box = {"box": {"x": [float(coords[:, 0].min()), 0.0], "y": [-10.0, 10.0]}, "map": drawn_on}
     expected = int((coords[:, 0] <= 0).sum())
@@ -234,7 +279,20 @@ def test_one_render_draws_every_view_and_a_highlight_only_what_shows_it(pages, d
     assert changed == {"map", "cards", "kpis", "heatmap", "distribution"}
     assert "Highlighted segments 2" in text_of(pages.segments.show_kpis(demo_state, None, [2]))
     cards = pages.segments.draw_cards(demo_state, [2])
-    assert len(cards) == 4 and "c2c-highlighted" in cards[1].children.children.className
+    assert len(cards) == 4 and "c2c-highlighted" in cards[1].children.className
+
+
+def test_a_k_change_keeps_kpis_that_do_not_depend_on_k(pages, demo_state):
+    render, views = pages.segments.render_segments, list(pages.segments.VIEWS)
+    first = dict(zip(views, in_callback(render, demo_state, [], None, "TOTAL_SPENDING", None,
+                                        None, triggered=f"{ids.STATE}.data"), strict=True))
+
+    def k_change(highlight):
+        return dict(zip(views, in_callback(render, {**demo_state, "k": 5}, highlight, None,
+                                           "TOTAL_SPENDING", first["map_key"], first["history"],
+                                           triggered=f"{ids.STATE}.data"), strict=True))
+    assert k_change([])["kpis"] is no_update  # all customers: the same for every k
+    assert "Highlighted segments 2" in text_of(k_change([2])["kpis"])  # segment 2 changed
 
 
 def test_migration_needs_two_k_values(pages, demo_state):
@@ -251,7 +309,7 @@ def test_overview_follows_the_segment_filter(pages, demo_state):
     everyone = pages.overview.show_overview(demo_state, None)
     assert "9,000" in text_of(everyone[0]) and len(everyone) == 2 + pages.overview.CHART_COUNT
     some = pages.overview.show_overview(demo_state, [1])
-    size = get_store().segmentation(get_store().demo_id, SegmentationConfig()).profiles[0].size
+    size = get_store().segmentation(get_store().starting_id, SegmentationConfig()).profiles[0].size
     assert f"{size:,}" in text_of(some[0])
 
 
@@ -260,8 +318,8 @@ def test_sweep_result_is_kept_and_offers_its_k(pages, demo_state):
     assert pages.choose_k.show_stored_sweep(demo_state)[3] == pages.choose_k.HIDDEN
     store = get_store()
     config = SegmentationConfig(random_state=123)
-    result = sweep_k(store.prepared(store.demo_id, config).matrix, range(2, 6))
-    store.keep_sweep(store.demo_id, config, result)
+    result = sweep_k(store.prepared(store.starting_id, config).matrix, range(2, 6))
+    store.keep_sweep(store.starting_id, config, result)
     figure, text, button, style = pages.choose_k.show_stored_sweep(demo_state)
     assert f"k = {result.recommended_k}" in text_of(text) and style == {}
     href = pages.choose_k.use_recommended_k(1, demo_state)

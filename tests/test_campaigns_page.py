@@ -31,7 +31,8 @@ def form(campaigns, demo_state, segment: int) -> list:
 
 
 def test_a_segment_tab_is_prefilled_from_its_levers_and_projected(campaigns, demo_state):
-    result = get_store().segmentation(get_store().demo_id, get_store().active(demo_state).config)
+    store = get_store()
+    result = store.segmentation(store.starting_id, store.active(demo_state).config)
     values = form(campaigns, demo_state, 2)
     assert values[1] == result.profiles[1].levers[0].objective
     projection = text_of(campaigns.project_plan(values, "2", demo_state))
@@ -55,7 +56,7 @@ def test_saved_plans_persist_and_reload_by_name(campaigns, demo_state):
     assert campaigns.load_saved_plan("Spring installments", "1", demo_state)[0] \
         == "Spring installments"
     store = get_store()
-    key = store.plan_key(store.segmentation(store.demo_id, store.active(demo_state).config))
+    key = store.plan_key(store.segmentation(store.starting_id, store.active(demo_state).config))
     assert store.plans.latest(key, 1).name == "Spring installments"
     assert campaigns.save_plan(None, values, "1", demo_state) == (no_update, no_update)
     values[0] = ""
@@ -72,7 +73,7 @@ def test_portfolio_spends_within_the_budget(campaigns, demo_state):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
 def test_exports_match_the_segment_sizes_and_carry_campaign_groups(campaigns, demo_state, fmt):
     store = get_store()
-    result = store.segmentation(store.demo_id, store.active(demo_state).config)
+    result = store.segmentation(store.starting_id, store.active(demo_state).config)
     download, status = campaigns.export_members(1, "segments", [2, 3], [], fmt, None,
                                                 demo_state)
     expected = result.profiles[1].size + result.profiles[2].size
@@ -91,7 +92,7 @@ def test_exporting_a_selection_needs_one(campaigns, demo_state):
     store = get_store()
     box = {"box": {"x": [-100, 0], "y": [-100, 100]},
            "map": map_key(store.active(demo_state))}
-    coords = store.projection(store.demo_id, store.active(demo_state).config).coords
+    coords = store.projection(store.starting_id, store.active(demo_state).config).coords
     download, status = campaigns.export_members(1, "selection", None, [], "csv", box,
                                                 demo_state)
     assert f"{int((coords[:, 0] <= 0).sum()):,} customers exported" in text_of(status)
@@ -200,7 +201,7 @@ def test_the_job_hands_over_what_the_app_exports(campaigns, demo_state, tmp_path
     plan = campaigns.download_plan(1, values, "1", demo_state)[0]["content"]
     (tmp_path / "plan.json").write_text(plan)
     store = get_store()
-    store.segmentation(store.demo_id, store.active(demo_state).config).model.save(
+    store.segmentation(store.starting_id, store.active(demo_state).config).model.save(
         tmp_path / "model.json")
     assert main(["export", "--model", str(tmp_path / "model.json"), "--plan",
                  str(tmp_path / "plan.json"), "--data", str(DEMO_PATH),

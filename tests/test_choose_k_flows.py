@@ -114,7 +114,7 @@ def test_when_k_2_scores_best_the_page_offers_the_best_k_of_3_or_more(pages, dem
     choose_k, state = pages.choose_k, {**demo_state, "seed": 24}
     store = get_store()
     config = store.active(state).config
-    store.keep_sweep(store.demo_id, config, sweep_k(NESTED, range(2, 9), n_init=3))
+    store.keep_sweep(store.starting_id, config, sweep_k(NESTED, range(2, 9), n_init=3))
     figure, text, button, _ = choose_k.show_stored_sweep(state)
     assert "Recommended: k = 2." in text_of(text) and button.startswith("Use k = 2")
     assert "Two segments rarely make two useful campaigns." in text_of(text)

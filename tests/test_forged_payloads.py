@@ -101,7 +101,7 @@ def test_the_suite_covers_every_callback(app):
 
 def test_no_hostile_value_ends_in_a_server_error(app):
     client = app.server.test_client()
-    state = {"data": get_store().demo_id}
+    state = {"data": get_store().starting_id}
     failures: dict[str, list[str]] = {}
     sent = 0
     for dependency in _dependencies(app):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError
-from core.projection import inside_box, inside_polygon
+from core.projection import MAP_POINTS, inside_box, inside_polygon, project
 from tests.servers import ROOT
 
 COORDS = np.random.default_rng(0).normal(size=(9000, 2)).astype(np.float32)
@@ -68,3 +68,29 @@ def test_malformed_lassos_are_refused(xs, ys):
 def test_malformed_boxes_are_refused(xr, yr):
     with pytest.raises(ConfigError):
         inside_box(COORDS, xr, yr)
+
+
+def test_a_large_table_is_drawn_as_the_same_seeded_sample_for_every_k():
+    matrix = np.random.default_rng(1).normal(size=(MAP_POINTS + 5_000, 3))
+    first, again = (project(matrix, ["a", "b", "c"]) for _ in range(2))
+    assert first.shown is not None and len(first.shown) == MAP_POINTS
+    assert np.array_equal(first.shown, again.shown)  # the points stay, only colours change
+    assert np.all(np.diff(first.shown) > 0) and len(first.coords) == len(matrix)
+    labels = np.arange(len(matrix))
+    assert np.array_equal(first.drawn(labels), first.shown)
+    small = project(matrix[:500], ["a", "b", "c"])
+    assert small.shown is None and np.array_equal(small.drawn(labels[:500]), labels[:500])
+
+
+def test_the_sampled_map_draws_and_recolours_only_the_sample():
+    from dashapp.figures import recolour_map, segment_map
+
+    matrix = np.random.default_rng(2).normal(size=(MAP_POINTS * 2, 2))
+    projection = project(matrix, ["a", "b"])
+    labels = np.random.default_rng(3).integers(1, 5, len(matrix))
+    figure = segment_map(projection, labels, ["w", "x", "y", "z"])
+    assert len(figure.data[0].x) == MAP_POINTS
+    assert np.array_equal(figure.data[0].marker.color, labels[projection.shown])
+    patch = recolour_map(projection.drawn(labels), ["w", "x", "y", "z"]).to_plotly_json()
+    assert sum(len(op["params"]["value"]["bdata"]) for op in patch["operations"]
+               if op["location"][-1] == "color") < 2 * MAP_POINTS

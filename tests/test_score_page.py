@@ -33,7 +33,7 @@ def score(app):
 def current(app):
     """The demo data's segmentation with default settings (what ``demo_state`` shows)."""
     store = get_store()
-    return store.segmentation(store.demo_id, SegmentationConfig())
+    return store.segmentation(store.starting_id, SegmentationConfig())
 
 
 def form_values(row: pd.Series) -> list[float]:
@@ -187,7 +187,7 @@ def test_damaged_upload_is_explained(score):
 
 
 def test_uploaded_model_scores_until_dropped(score, current, demo_state):
-    other = get_store().segmentation(get_store().demo_id, SegmentationConfig(k=5)).model
+    other = get_store().segmentation(get_store().starting_id, SegmentationConfig(k=5)).model
     stored, status = score.upload_model(model_upload(other.to_json().encode()), "five.json")
     assert "Scoring with five.json (5 segments)" in text_of(status)
     info, reset_disabled = score.describe_model(demo_state, stored)

@@ -143,7 +143,7 @@ def test_cancel_keeps_the_previous_view_and_says_so(dash_duo, app):
     screenshot(dash_duo, "segments_cancelled.png")
     store = get_store()
     stopped = SegmentationConfig(algorithm="agglomerative", k=4, random_state=102)
-    assert store.fit_seconds(store.demo_id, stopped) > 0  # never finished
+    assert store.fit_seconds(store.starting_id, stopped) > 0  # never finished
     assert dash_duo.get_logs() == []
 
 
@@ -159,7 +159,7 @@ def test_going_back_to_the_settings_shown_while_fitting_keeps_the_view(dash_duo,
     assert map_note(dash_duo) == before and "agglomerative" not in dash_duo.driver.current_url
     store = get_store()
     stopped = SegmentationConfig(algorithm="agglomerative", k=2, random_state=104)
-    assert store.fit_seconds(store.demo_id, stopped) > 0  # stopped before it finished
+    assert store.fit_seconds(store.starting_id, stopped) > 0  # stopped before it finished
     assert dash_duo.get_logs() == []
 
 
@@ -174,7 +174,7 @@ def test_hdbscan_shows_the_k_it_found_and_the_noise_share(dash_duo, app):
     assert found != 4 and f"{found} segments" in map_note(dash_duo)
     assert dash_duo.find_element(f"#{ids.K_SLIDER} [role=slider]").get_attribute(
         "data-disabled") is not None
-    result = get_store().segmentation(get_store().demo_id, SegmentationConfig(
+    result = get_store().segmentation(get_store().starting_id, SegmentationConfig(
         algorithm="hdbscan", random_state=103))
     noise = noise_text(result.clusters.n_noise, DEMO_ROWS)  # its wording: test_app_callbacks
     assert noise.replace("\xa0", " ") in map_note(dash_duo)  # selenium reads nbsp as a space

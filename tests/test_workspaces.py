@@ -91,7 +91,7 @@ def test_two_browsers_never_share_uploads(app):
     assert "alice-cards.csv" in _summary(alice, state)
     # Bob has Alice's link: he gets the demo, told exactly what an unknown id tells
     state, notice = _open_link(bob, data_id)
-    assert state["data"] == get_store().demo_id
+    assert state["data"] == get_store().starting_id
     _, unknown_notice = _open_link(bob, "x" * 32)
     assert notice == unknown_notice and "not available to you" in notice
     # ... and a forged view state with her id shows him the demo data, never her file
@@ -125,7 +125,7 @@ def get_store_demo_id(url: str, browser: Browser) -> str:
 
 def test_plans_are_kept_per_workspace(app):
     store = get_store()
-    segmentation = store.segmentation(store.demo_id, store.active({}).config)
+    segmentation = store.segmentation(store.starting_id, store.active({}).config)
     keys = []
     for _ in range(2):
         with app.server.test_request_context("/"):

@@ -43,8 +43,8 @@ def layout(**_query: str) -> html.Div:
                          f"{get_store().retention_seconds / 3600:g} hours.",
                          className="small text-muted mt-1"),
                 dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2")),
-                dbc.Button("Back to the demo data", id=ids.BACK_TO_DEMO, color="secondary",
-                           outline=True, size="sm", className="mt-1"),
+                dbc.Button(f"Back to {get_store().starting_name}", id=ids.BACK_TO_DEMO,
+                           color="secondary", outline=True, size="sm", className="mt-1"),
             ], lg=5),
             dbc.Col(dcc.Loading(html.Div(id=ids.DATA_SUMMARY)), lg=7),
         ], className="g-4"),
@@ -83,11 +83,12 @@ def upload(contents: str | None, filename: str | None, state: dict | None):
           Input(ids.BACK_TO_DEMO, "n_clicks"), State(ids.STATE, "data"),
           prevent_initial_call=True)
 def back_to_demo(clicks: int | None, state: dict | None):
-    """Make the built-in demo customers active again."""
+    """Make the starting data (the demo customers, or the server's file) active again."""
     if not clicks:  # fires when the page is inserted, too
         return no_update, no_update
-    return ({**parse_state(state).to_dict(), "data": get_store().demo_id},
-            dbc.Alert("The demo customers are active again.", color="info", className="py-2"))
+    return ({**parse_state(state).to_dict(), "data": get_store().starting_id},
+            dbc.Alert(f"Showing {get_store().starting_name} again.", color="info",
+                      className="py-2"))
 
 
 @callback(Output(ids.DATA_SUMMARY, "children"), Input(ids.STATE, "data"))
@@ -95,7 +96,7 @@ def summarise(state: dict | None):
     """Name, size and quality report of the active data set."""
     view = parse_state(state)
     store = get_store()
-    data_id = view.data if view.data and store.has(view.data) else store.demo_id
+    data_id = view.data if view.data and store.has(view.data) else store.starting_id
     data = store.data(data_id)
     cleaning = store.prepared(data_id, view.config).cleaning
     extra = ", ".join(data.attributes) if data.attributes else "none"

@@ -431,7 +431,7 @@ def score_batch(batch: dict | None, state: dict | None,
                 uploaded: dict | None) -> tuple[pd.DataFrame, PageModel, str]:
     """The uploaded file's customers scored with the page's model, the model, the file name."""
     data_id = batch.get("data") if isinstance(batch, dict) else None
-    if not get_store().has(data_id) or data_id == get_store().demo_id:
+    if not get_store().has(data_id) or data_id == get_store().starting_id:
         raise UnknownDataSet(data_id)
     data = get_store().data(data_id)
     used = page_model(state, uploaded)

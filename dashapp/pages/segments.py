@@ -12,11 +12,13 @@ distinct customers than k) are refused with the reason, and the view stays as it
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from dataclasses import replace
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -24,6 +26,7 @@ from dash.exceptions import PreventUpdate
 from core.clustering import ALGORITHMS, K_MAX, K_MIN, SLOW_FIT_SECONDS
 from core.errors import C2CError
 from core.features import FEATURES, label
+from core.metrics import SILHOUETTE_SAMPLE
 from core.pipeline import Segmentation, SegmentationConfig, check_segmentable
 from core.preprocessing import PRESETS
 from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
@@ -270,6 +273,24 @@ def _fit_with_stability(store, view: ViewState) -> None:
         store.stability(view.data, view.config)
 
 
+def _after_response(work) -> None:
+    """Run ``work`` once this response has been sent, when the worker would be idle (outside
+    a request, e.g. a callback called as a function, there is no response to wait for)."""
+    if not flask.has_request_context():
+        return
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception:  # nothing waits for it: log, never break the finished response
+            logging.getLogger(__name__).exception("work after the response failed")
+
+    @flask.after_this_request
+    def schedule(response: flask.Response) -> flask.Response:
+        response.call_on_close(guarded)
+        return response
+
+
 @callback(Output(ids.FIT_DONE, "data"),
           Output(ids.CONFIG_ERROR, "children", allow_duplicate=True),
           Input(ids.FIT_REQUEST, "data"), State(ids.NONCE, "data"),
@@ -352,9 +373,13 @@ def render_segments(state, highlight, selection, feature, drawn_key, history):
     if unusable is not None:
         out["status"] = unusable
         return tuple(out.values())
-    _, result = _current(state)
+    view, result = _current(state)
     kept = segment_numbers(highlight, result.k)
     highlighted = ids.SEGMENT_FILTER in fired
+    if new_view or highlighted or ids.SELECTION in fired:
+        out["heatmap"] = draw_heatmap(state, selection, kept)
+        if not _same_kpis(view, fired, drawn_key, highlight, selection):
+            out["kpis"] = show_kpis(state, selection, kept)
     if new_view:
         out.update(zip(("map", "map_key", "map_note", "k_fixed", "k_note"),
                        draw_map(state, drawn_key, kept), strict=True))
@@ -364,39 +389,57 @@ def render_segments(state, highlight, selection, feature, drawn_key, history):
         out["highlight"] = no_update if kept == (highlight or []) else kept
         out["history"] = remember_previous(state, history)
         out["migration"] = draw_migration(out["history"])
+        # after this, the last response of a k change: the next k is fitted while the user
+        # looks, without slowing this change's views
+        _after_response(lambda: get_store().prefetch_neighbours(view))
     elif highlighted:
         out["map"] = highlight_map(kept)
     if new_view or highlighted:
         out["cards"] = draw_cards(state, kept)
-    if new_view or highlighted or ids.SELECTION in fired:
-        out["kpis"] = show_kpis(state, selection, kept)
-        out["heatmap"] = draw_heatmap(state, selection, kept)
     out["distribution"] = draw_distribution(state, feature, selection, kept)
     return tuple(out.values())
+
+
+def _same_kpis(view: ViewState, fired: set, drawn_key, highlight, selection) -> bool:
+    """True when only k changed and the KPIs describe customers that do not depend on it: the
+    lasso selection on the same map, or everyone (no segment was highlighted)."""
+    return fired == {ids.STATE} and drawn_key == map_key(view) and (
+        not highlight or get_store().selection_mask(view, selection) is not None)
 
 
 def draw_map(state, drawn_key, highlight=()):
     """Full map when the points change (data, features), else only recolour it (keeping the
     highlight); the map note and the k slider say how many segments there are (and when
-    hdbscan chose that itself), and the note names any feature that is the same for every
-    customer."""
+    hdbscan chose that itself), how many customers a large table's map shows, and the note
+    names any feature that is the same for every customer."""
     store = get_store()
     view, result = _current(state)
+    projection = store.projection(view.data, view.config)
     names = [p.name for p in result.profiles]
     key = map_key(view)
     noise = result.clusters.n_noise
-    note = (f"{result.k} segments · silhouette {result.metrics['silhouette']:.2f} "
-            f"({ALGORITHM_LABELS[result.clusters.algorithm]})"
-            + (f" · {noise_text(noise, len(result.labels))}" if noise else "")
-            + "".join(f" · {warning}" for warning in result.prepared.warnings))
+    note = " · ".join([
+        f"{result.k} segments ({ALGORITHM_LABELS[result.clusters.algorithm]})",
+        _silhouette_text(result),
+        *([noise_text(noise, len(result.labels))] if noise else []),
+        *([f"showing a random {len(projection.shown):,} of {len(result.labels):,} customers "
+           "(a lasso selects among all of them)"] if projection.shown is not None else []),
+        *result.prepared.warnings])
     own_k = result.clusters.algorithm == "hdbscan"
     k_note = f"HDBSCAN chooses k itself: found {result.k}" if own_k else None
     if key == drawn_key:
-        return (recolour_map(result.labels, names, highlight_map(highlight)), no_update, note,
-                own_k, k_note)
-    figure = highlight_map(highlight, segment_map(store.projection(view.data, view.config),
-                                                  result.labels, names, revision=view.data))
+        return (recolour_map(projection.drawn(result.labels), names, highlight_map(highlight)),
+                no_update, note, own_k, k_note)
+    figure = highlight_map(highlight, segment_map(projection, result.labels, names,
+                                                  revision=view.data))
     return figure, key, note, own_k, k_note
+
+
+def _silhouette_text(result: Segmentation) -> str:
+    """``silhouette 0.31``, and the sample's size when it was measured on a sample."""
+    scored = min(len(result.labels), SILHOUETTE_SAMPLE)
+    value = f"silhouette {result.metrics['silhouette']:.2f}"
+    return value if scored == len(result.labels) else f"{value} ({scored:,}-customer sample)"
 
 
 # A click on a card toggles its segment in the highlight, in the browser (no round trip);
@@ -478,8 +521,8 @@ def draw_cards(state, highlight):
     badges = {p.segment: create_stability_badge(stability.verdict(p.segment),
                                                 stability.jaccard[p.segment])
               for p in result.profiles} if stability is not None else {}
-    return note + [dbc.Col(create_segment_card(p, p.segment in highlight, badges.get(p.segment)),
-                           md=6, xxl=4) for p in result.profiles]
+    return note + [create_segment_card(p, p.segment in highlight, badges.get(p.segment))
+                   for p in result.profiles]
 
 
 @callback(Output({"type": ids.STABILITY, "segment": ALL}, "children"),
@@ -534,12 +577,14 @@ def describe_hovered(hover, state):
     """The hovered customer in words: id, segment name and key values."""
     points = hover.get("points") if isinstance(hover, dict) else None
     point = points[0] if isinstance(points, list) and points else None
-    _, result = _current(state)
+    view, result = _current(state)
+    rows = get_store().projection(view.data, view.config).drawn(np.arange(len(result.labels)))
     index = point.get("pointIndex") if isinstance(point, dict) else None
     if (point is None or point.get("curveNumber") != 0 or not isinstance(index, int)
-            or isinstance(index, bool) or not 0 <= index < len(result.labels)):
+            or isinstance(index, bool) or not 0 <= index < len(rows)):
         return html.Span("Hover over a customer on the map to see who it is.",
                          className="text-muted")
+    index = int(rows[index])
     profile = result.profiles[result.labels[index] - 1]
     row = result.prepared.frame.iloc[index]
     values = " · ".join(f"{label(c)} {row[c]:,.0f}" for c in HOVER_VALUES)
