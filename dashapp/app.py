@@ -15,6 +15,7 @@ from dashapp import ids
 from dashapp.auth import install_auth
 from dashapp.components import create_footer_text, create_navbar, create_notice
 from dashapp.config import MB, Settings
+from dashapp.downloads import install_downloads
 from dashapp.guard import install_guard
 from dashapp.security import install_security
 from dashapp.state import parse_query, parse_state
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, manager=None) -> Dash:
     install_security(app, settings)
     install_guard(app.server)
     install_auth(app, settings)
+    install_downloads(app.server)
     app.layout = _shell
     return app
 

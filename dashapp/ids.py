@@ -88,7 +88,7 @@ SCORE_BATCH_STATUS = "score-batch-status"
 SCORE_BATCH = "score-batch"  # dcc.Store: {"data": id} of the uploaded file in the Store
 SCORE_BATCH_SUMMARY = "score-batch-summary"
 SCORE_BATCH_SAVE = "score-batch-save"
-SCORE_BATCH_DOWNLOAD = "score-batch-download"
+SCORE_BATCH_DOWNLOAD = "scored"  # the name of the scored file's download link
 
 # campaigns
 CAMPAIGN_TABS = "campaign-tabs"
@@ -111,7 +111,8 @@ EXPORT_SEGMENTS = "export-segments"
 EXPORT_FORMAT = "export-format"
 EXPORT_ATTRIBUTES = "export-attributes"
 EXPORT_BUTTON = "export-button"
-EXPORT_DOWNLOAD = "export-download"
+EXPORT_DOWNLOAD = "export"  # the name of the member list's download link
+DOWNLOAD_LINK = "download-link"  # dcc.Store of a large file's link (dashapp/downloads.py)
 EXPORT_STATUS = "export-status"
 REPORT_BUTTON = "report-button"
 REPORT_DOWNLOAD = "report-download"

@@ -143,6 +143,19 @@ class Store:
             raise UnknownDataSet(data_id)
         return data
 
+    def keep_file(self, content: bytes, filename: str, seconds: float) -> str:
+        """Keep a file for the current workspace for ``seconds``; return its random token."""
+        token = secrets.token_urlsafe(24)
+        self.cache.set(("file", token), (workspace_id(), filename, content), expire=seconds)
+        return token
+
+    def kept_file(self, token: object) -> tuple[bytes, str] | None:
+        """The content and name of the file under ``token`` if the current workspace kept it."""
+        kept = self.cache.get(("file", token)) if isinstance(token, str) else None
+        if kept is None or kept[0] != workspace_id():
+            return None
+        return kept[2], kept[1]
+
     def issue_ticket(self, view: ViewState) -> str:
         """A single-use random ticket for a background fit of ``view`` (checked settings).
 

@@ -14,6 +14,14 @@ def data_url(content: bytes, kind: str = "text/csv") -> str:
     return f"data:{kind};base64," + base64.b64encode(content).decode()
 
 
+def fetched(link: dict) -> bytes:
+    """The file behind a download link (``dashapp.downloads.offer_file``), as the route sends
+    it to the workspace that made it (outside a request: the one without sign-in)."""
+    from dashapp.store import get_store
+
+    return get_store().kept_file(link["url"].rpartition("/")[2])[0]
+
+
 def text_of(component) -> str:
     """All text inside a Dash component tree."""
     if component is None or isinstance(component, bool):

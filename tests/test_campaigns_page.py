@@ -16,7 +16,7 @@ from core.errors import ConfigError
 from core.plan_file import plan_from_json
 from dashapp.plan_form import FIELDS, plan_from_form
 from dashapp.store import get_store, map_key
-from tests.dash_helpers import text_of
+from tests.dash_helpers import fetched, text_of
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_exports_match_the_segment_sizes_and_carry_campaign_groups(campaigns, de
     expected = result.profiles[1].size + result.profiles[2].size
     assert f"{expected:,} customers exported" in text_of(status)
     assert download["filename"].endswith(f"_k{result.k}_segments-2-3.{fmt}")
-    raw = io.BytesIO(base64.b64decode(download["content"]))
+    raw = io.BytesIO(fetched(download))
     frame = {"csv": pd.read_csv, "xlsx": pd.read_excel, "parquet": pd.read_parquet}[fmt](raw)
     assert len(frame) == expected and set(frame["segment"]) == {2, 3}
     assert {"CUST_ID", "segment_name", "campaign_group", "plan_name"} <= set(frame.columns)
@@ -158,7 +158,7 @@ def test_the_export_is_the_plan_on_screen(campaigns, demo_state):
     for fmt in ("csv", "xlsx", "parquet"):
         download, status = campaigns.export_members(1, "segments", [4], [], fmt, None,
                                                     demo_state)
-        raw = io.BytesIO(base64.b64decode(download["content"]))
+        raw = io.BytesIO(fetched(download))
         frame = {"csv": pd.read_csv, "xlsx": pd.read_excel, "parquet": pd.read_parquet}[fmt](raw)
         counts = frame["campaign_group"].value_counts()
         for group, label in (("treatment", "Contacted"), ("control", "Control group"),
@@ -206,4 +206,4 @@ def test_the_job_hands_over_what_the_app_exports(campaigns, demo_state, tmp_path
     assert main(["export", "--model", str(tmp_path / "model.json"), "--plan",
                  str(tmp_path / "plan.json"), "--data", str(DEMO_PATH),
                  "--out", str(tmp_path / "members.csv")]) == 0
-    assert (tmp_path / "members.csv").read_bytes() == base64.b64decode(download["content"])
+    assert (tmp_path / "members.csv").read_bytes() == fetched(download)

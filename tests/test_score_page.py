@@ -18,7 +18,7 @@ from core.pipeline import SegmentationConfig
 from core.schema import BEHAVIOUR_COLUMNS, COLUMN_BY_NAME, ID_COLUMN
 from dashapp import ids
 from dashapp.store import get_store
-from tests.dash_helpers import TIMEOUT, click, data_url, text_of, wait_for
+from tests.dash_helpers import TIMEOUT, click, data_url, fetched, text_of, wait_for
 
 FIELD_IDS = [{"type": ids.SCORE_FIELD, "column": c} for c in BEHAVIOUR_COLUMNS]
 
@@ -227,7 +227,7 @@ def test_batch_counts_sum_to_the_rows_and_the_csv_matches(app, score, current, d
         assert f"{segment} · {name}" in text_of(summary) and f"{count:,}" in text_of(summary)
     result = score.download_scored(1, batch, None, demo_state)
     assert result["filename"] == "scored_new_k4.csv"
-    written = pd.read_csv(io.BytesIO(downloaded(result)), encoding="utf-8-sig",
+    written = pd.read_csv(io.BytesIO(fetched(result)), encoding="utf-8-sig",
                           dtype={ID_COLUMN: str})
     assert list(written.columns) == [ID_COLUMN, "segment", "segment_name", "distance_to_centre"]
     assert written[ID_COLUMN].iloc[0] == '=HYPERLINK("http://x")'  # ids stay exact

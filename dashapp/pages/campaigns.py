@@ -32,6 +32,7 @@ from dashapp.components import (
     create_unusable_alert,
     create_upload,
 )
+from dashapp.downloads import download_link, offer_file
 from dashapp.figures import portfolio_figure
 from dashapp.plan_form import FIELDS, FormError, form_values, plan_from_form
 from dashapp.report import build_report
@@ -102,7 +103,7 @@ def layout(**_query: str) -> html.Div:
                                                  for f in FORMATS]),
                          dbc.Button("Download member list", id=ids.EXPORT_BUTTON,
                                     color="primary", className="mt-2"),
-                         dcc.Download(id=ids.EXPORT_DOWNLOAD),
+                         download_link(ids.EXPORT_DOWNLOAD),
                          html.Div(id=ids.EXPORT_STATUS, className="small mt-2")], md=4),
             ], className="g-3"),
             html.P(["Each customer of a planned segment gets a campaign_group: treatment, "
@@ -254,7 +255,8 @@ def show_portfolio(budget, state, _saved):
     ])
 
 
-@callback(Output(ids.EXPORT_DOWNLOAD, "data"), Output(ids.EXPORT_STATUS, "children"),
+@callback(Output({"type": ids.DOWNLOAD_LINK, "name": ids.EXPORT_DOWNLOAD}, "data"),
+          Output(ids.EXPORT_STATUS, "children"),
           Input(ids.EXPORT_BUTTON, "n_clicks"), State(ids.EXPORT_SCOPE, "value"),
           State(ids.EXPORT_SEGMENTS, "value"), State(ids.EXPORT_ATTRIBUTES, "value"),
           State(ids.EXPORT_FORMAT, "value"), State(ids.SELECTION, "data"),
@@ -283,7 +285,7 @@ def export_members(clicks, scope, segments, attributes, fmt, selection, state):
     counts = members[CAMPAIGN_GROUP].value_counts()
     groups = ", ".join(f"{counts.get(group, 0):,} {group}"
                        for group in (TREATMENT, CONTROL, NOT_CONTACTED))
-    return (dcc.send_bytes(content, name),
+    return (offer_file(content, name),
             html.Span(f"{len(members):,} customers exported to {name} ({groups})."))
 
 

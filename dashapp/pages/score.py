@@ -30,6 +30,7 @@ from dashapp.components import (
     create_segment_result,
     create_upload,
 )
+from dashapp.downloads import download_link, offer_file
 from dashapp.store import UnknownDataSet, get_store
 from dashapp.theme import MAX_SEGMENTS
 from dashapp.uploads import ACCEPT, UploadError, load_upload, upload_bytes, upload_limit
@@ -132,7 +133,7 @@ def _many_customers_card() -> dbc.Card:
                                "segment.", className="text-muted"), id=ids.SCORE_BATCH_SUMMARY),
                dbc.Button("Download scored file (CSV)", id=ids.SCORE_BATCH_SAVE, color="primary",
                           size="sm", className="mt-2", disabled=True),
-               dcc.Download(id=ids.SCORE_BATCH_DOWNLOAD)]
+               download_link(ids.SCORE_BATCH_DOWNLOAD)]
     return dbc.Card([
         dbc.CardHeader("Many customers", className="fw-semibold"),
         dbc.CardBody(dbc.Row([dbc.Col(upload, lg=5), dbc.Col(summary, lg=7)], className="g-4")),
@@ -477,7 +478,8 @@ def summarise_batch(batch: dict | None, uploaded: dict | None, state: dict | Non
     return create_batch_summary(source, segment_counts(scored, used.model), used.title), False
 
 
-@callback(Output(ids.SCORE_BATCH_DOWNLOAD, "data"), Input(ids.SCORE_BATCH_SAVE, "n_clicks"),
+@callback(Output({"type": ids.DOWNLOAD_LINK, "name": ids.SCORE_BATCH_DOWNLOAD}, "data"),
+          Input(ids.SCORE_BATCH_SAVE, "n_clicks"),
           State(ids.SCORE_BATCH, "data"), State(ids.SCORE_MODEL, "data"),
           State(ids.STATE, "data"), prevent_initial_call=True)
 def download_scored(clicks: int | None, batch: dict | None, uploaded: dict | None,
@@ -489,5 +491,5 @@ def download_scored(clicks: int | None, batch: dict | None, uploaded: dict | Non
         scored, used, source = score_batch(batch, state, uploaded)
     except (UnknownDataSet, ModelFileError):
         return no_update  # the summary already says why
-    return dcc.send_bytes(export_bytes(scored, "csv"),
-                          f"scored_{safe_label(source)}_k{used.model.k}.csv", type="text/csv")
+    return offer_file(export_bytes(scored, "csv"),
+                      f"scored_{safe_label(source)}_k{used.model.k}.csv")
