@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.metrics.pairwise import euclidean_distances
 
-from core.clustering import check_matrix, member_means
+from core.clustering import check_matrix
 from core.errors import ConfigError
 
 SILHOUETTE_SAMPLE: int = 2000
@@ -34,8 +34,12 @@ def inertia(X: np.ndarray, labels: np.ndarray) -> float:
     """
     X, labels = _checked(X, labels)
     _, codes = np.unique(labels, return_inverse=True)
-    diff = X - member_means(X, labels)[codes]
-    return float(np.einsum("ij,ij->", diff, diff))
+    counts = np.bincount(codes)
+    total = 0.0
+    for column in X.T:  # a column at a time: the memory of one column, not of X
+        means = np.bincount(codes, weights=column) / counts
+        total += float(np.square(column - means[codes]).sum())
+    return total
 
 
 def silhouette(X: np.ndarray, labels: np.ndarray, *, sample_size: int | None = SILHOUETTE_SAMPLE,

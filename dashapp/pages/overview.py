@@ -94,7 +94,9 @@ def show_overview(state, segments):
                for x, y, log in RELATIONSHIPS]
     figures += [histogram_bars(histogram(frame[c].to_numpy()[chosen], log=True),
                                column_label(c, unit=True)) for c in DISTRIBUTIONS]
-    figures += [style_mix_bar(style_mix(frame[chosen], s), "") for s in MIXES]
+    # the mix of the chosen segments from their rows' style codes: no copy of their rows
+    figures += [style_mix_bar(style_mix(frame, s, mask=chosen if segments else None)
+                              .tail(1), "") for s in MIXES]
     data = store.data(view.data)
     return (create_kpi_cards(kpis(frame, chosen), scope), *figures,
             create_quality_report(data, result.prepared.cleaning))

@@ -299,7 +299,9 @@ def _after_response(work) -> None:
           cancel=[Input(ids.FIT_CANCEL, "n_clicks"), Input(ids.FIT_SUPERSEDED, "data")])
 def fit_in_background(request: dict | None, _nonce: str):
     """Background job: fit the settings of the request's ticket into the store for
-    :func:`show_fitted`.
+    :func:`show_fitted`. Its stability is measured after the view is shown (by
+    :func:`show_stability`, for the cards' badges): on a large table the re-fits take a
+    quarter of the fit's time, which the user would otherwise wait for.
 
     Cancel, or other settings picked meanwhile, stop it; newer slow settings replace it.
     ``_nonce`` (one per page load) keeps two users' identical requests apart: Dash 4.4.1 keys
@@ -310,7 +312,7 @@ def fit_in_background(request: dict | None, _nonce: str):
     if view is None:  # not a request this server made: nothing to fit
         return no_update, no_update
     try:
-        _fit_with_stability(store, view)
+        store.segmentation(view.data, view.config)
     except C2CError as error:
         return no_update, _unusable(error)
     return view.to_dict(), None
