@@ -23,18 +23,20 @@ class Column:
     label: str
     description: str
     kind: Kind
+    over_period: bool = True  # False: an amount at the end of the period (balance, limit)
 
     @property
     def unit(self) -> str:
-        """Plain-language unit, derived from the kind."""
-        return UNITS[self.kind]
+        """Plain-language unit, derived from the kind; an amount held, not spent over the six
+        months, is in plain currency."""
+        return UNITS[self.kind] if self.over_period else "currency"
 
 
 ID_COLUMN = "CUST_ID"
 ID_LABEL = "Customer id"
 
 COLUMNS: tuple[Column, ...] = (
-    Column("BALANCE", "Balance", "Balance left on the account", "money"),
+    Column("BALANCE", "Balance", "Balance left on the account", "money", over_period=False),
     Column("BALANCE_FREQUENCY", "Balance update frequency",
            "How often the balance is updated", "frequency"),
     Column("PURCHASES", "Purchases", "Amount of purchases", "money"),
@@ -54,7 +56,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("CASH_ADVANCE_TRX", "Cash-advance transactions",
            "Number of cash-advance transactions", "count"),
     Column("PURCHASES_TRX", "Purchase transactions", "Number of purchase transactions", "count"),
-    Column("CREDIT_LIMIT", "Credit limit", "Credit limit of the card", "money"),
+    Column("CREDIT_LIMIT", "Credit limit", "Credit limit of the card", "money",
+           over_period=False),
     Column("PAYMENTS", "Payments", "Amount paid by the card holder", "money"),
     Column("MINIMUM_PAYMENTS", "Minimum payments", "Minimum payments due or made", "money"),
     Column("PRC_FULL_PAYMENT", "Full-payment share",

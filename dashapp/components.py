@@ -13,6 +13,7 @@ from core.schema import COLUMN_BY_NAME
 from core.summary import Kpis
 from dashapp import ids
 from dashapp.auth import current_workspace
+from dashapp.glossary import explained
 from dashapp.plan_form import CHANNEL_OPTIONS, FIELDS, form_values
 from dashapp.theme import segment_colour
 
@@ -24,6 +25,10 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/", "Overview"), ("/segments", "Segments"), ("/choose-k", "Choose k"),
     ("/campaigns", "Campaigns"), ("/score", "Score"), ("/data", "Data"),
 )
+
+
+GRAPH_CONFIG = {"displayModeBar": "hover", "displaylogo": False,  # every chart's toolbar
+                "modeBarButtonsToRemove": ["toImage"]}
 
 
 def create_navbar() -> dbc.Navbar:
@@ -40,7 +45,7 @@ def create_navbar() -> dbc.Navbar:
         dbc.NavbarBrand([html.Span("◆", className="c2c-logo"), " Clusters to Campaigns"],
                         href="/"),
         dbc.Nav(links, navbar=True, className="ms-auto"),
-    ], fluid="xxl"), color="dark", dark=True, className="mb-2")
+    ], fluid="xxl"), color="dark", dark=True, sticky="top", className="mb-2")
 
 
 def create_footer_text(data: CustomerData) -> list:
@@ -112,13 +117,15 @@ def compact_number(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def create_kpi_cards(kpis: Kpis, scope: str) -> html.Div:
+def create_kpi_cards(kpis: Kpis, scope: str | html.Span) -> html.Div:
     """Six headline numbers for the customers in ``scope`` (e.g. "All customers")."""
     cards = [
         ("Customers", f"{kpis.customers:,}"),
-        ("Avg balance frequency", f"{kpis.balance_frequency:.2f}"),
-        ("Avg purchase frequency", f"{kpis.purchases_frequency:.2f}"),
-        ("Avg cash-advance frequency", f"{kpis.cash_advance_frequency:.2f}"),
+        (explained("Avg balance frequency", "balance_frequency"),
+         f"{kpis.balance_frequency:.2f}"),
+        (explained("Avg purchase frequency", "frequency"), f"{kpis.purchases_frequency:.2f}"),
+        (explained("Avg cash-advance frequency", "frequency"),
+         f"{kpis.cash_advance_frequency:.2f}"),
         ("Avg tenure", f"{kpis.tenure:.1f} months"),
         ("Total spending", compact_number(kpis.total_spending)),
     ]
@@ -134,15 +141,15 @@ def create_kpi_cards(kpis: Kpis, scope: str) -> html.Div:
 
 def create_stability_badge(verdict: str, jaccard: float) -> dbc.Badge:
     """``stable`` / ``fairly stable`` / ``unstable``, with the score on hover."""
-    return dbc.Badge(verdict, color=STABILITY_COLOURS[verdict],
-                     title=f"Re-fits on subsamples find this segment again with a mean Jaccard "
-                           f"similarity of {jaccard:.2f} (stable ≥ 0.75)")
+    return dbc.Badge(verdict, color=STABILITY_COLOURS[verdict],  # the term: the cards' hint
+                     title=f"Score {jaccard:.2f} of 1 (stable from 0.75)")
 
 
 def create_segment_card(profile: SegmentProfile, highlighted: bool,
                         stability: dbc.Badge | None = None) -> html.Div:
-    """A clickable card in a grid cell: name, size, description, stability, top traits and main
-    lever.
+    """A segment's card in a grid cell: name, size, stability and what stands out in one line
+    (a click there highlights the segment), then the description and the suggested offer
+    behind "More".
 
     ``stability`` is the badge when it is already measured; otherwise the card holds a
     placeholder that the page fills in later (measuring takes seconds). Plain elements with
@@ -152,29 +159,30 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool,
     badge = (html.Span(stability, className="ms-2") if stability is not None else
              html.Span(html.Span("checking stability…", className="text-muted small"),
                        id={"type": ids.STABILITY, "segment": profile.segment}, className="ms-2"))
-    lever = profile.levers[0] if profile.levers else None
-    body = [
+    lead = [
         html.Div([html.B(f"{profile.size:,} customers"), f" · {profile.share:.1%} of all", badge]),
-        html.P(profile.description, className="small mt-2 mb-2"),
-        html.Div("Stands out for", className="small text-muted"),
         html.Ul([html.Li(t.label, className="up" if t.effect > 0 else "down")
                  for t in profile.top_features[:3]], className="small c2c-traits"),
     ]
     if profile.risk_flags:
-        body.append(html.Div([dbc.Badge(flag, color="warning", text_color="dark",
+        lead.append(html.Div([dbc.Badge(flag, color="warning", text_color="dark",
                                         className="me-1") for flag in profile.risk_flags]))
+    lever = profile.levers[0] if profile.levers else None
+    more = [html.Summary("More"),
+            html.P(profile.description, className="mt-2 mb-2")]
     if lever:
-        body.append(html.Div([html.Span("Suggested: ", className="text-muted"), lever.offer,
-                              html.Span(f" ({lever.channel})", className="text-muted")],
-                             className="small mt-2"))
+        more.append(html.Div([html.Span("Suggested: ", className="text-muted"), lever.offer,
+                              html.Span(f" ({lever.channel})", className="text-muted")]))
     card = html.Div([
-        html.Div(f"{profile.segment} · {profile.name}", className="card-header c2c-card-title"),
-        html.Div(body, className="card-body"),
+        html.Div([html.Div(f"{profile.segment} · {profile.name}",
+                           className="card-header c2c-card-title"),
+                  html.Div(lead, className="card-body pb-1")],
+                 id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
+                 role="button"),
+        html.Details(more, className="card-body pt-0 small c2c-more"),
     ], className="card c2c-segment-card h-100" + (" c2c-highlighted" if highlighted else ""),
         style={"--c2c-segment": segment_colour(profile.segment)})
-    return html.Div(card, id={"type": ids.SEGMENT_CARD, "segment": profile.segment}, n_clicks=0,
-                    className="col-md-6 col-xxl-4", role="button",
-                    title="Click to highlight this segment everywhere")
+    return html.Div(card, className="col-md-6 col-xxl-4")
 
 
 def noise_text(n_noise: int, n_customers: int) -> str:

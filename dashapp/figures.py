@@ -111,10 +111,9 @@ def _group_label(group: int | str, names: Sequence[str] | None) -> str:
     return segment_label(int(group), names[int(group) - 1]) if names else f"Segment {group}"
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    """``#RRGGBB`` as ``rgba(r,g,b,alpha)``."""
-    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red},{green},{blue},{alpha})"
+def _translucent(colour: str, alpha: float) -> str:
+    """``#RRGGBB`` with an alpha channel, ``#RRGGBBAA`` (a third the bytes of ``rgba(…)``)."""
+    return f"{colour[:7]}{round(alpha * 255):02X}"
 
 
 def _figure(data: Sequence[Any] = (), **layout: Any) -> go.Figure:
@@ -155,7 +154,9 @@ def segment_map(projection: MapProjection, labels: npt.ArrayLike, names: Sequenc
         marker=marker | {"size": MAP_MARKER_SIZE, "opacity": 0.7},
         unselected={"marker": {"color": NEUTRAL_GREY, "opacity": 0.3}},
         hovertemplate="Segment %{marker.color}<extra></extra>")
-    titles = [{"text": projection.axis_title(axis).replace(": ", "<br>", 1), "font": {"size": 12}}
+    # one line per driving behaviour on the (shorter) vertical axis, so its title fits
+    titles = [{"text": projection.axis_title(axis).replace(": ", "<br>", 1)
+               .replace(", ", "<br>" if axis else ", "), "font": {"size": 12}}
               for axis in (0, 1)]
     return _figure([points, *_legend_traces(names)],
                    xaxis={"title": titles[0]}, yaxis={"title": titles[1]},
@@ -225,7 +226,7 @@ def distribution_figure(stats: pd.DataFrame, feature_label: str, names: Sequence
                     name=_group_label(group, names), showlegend=False,
                     marker_color=_group_colour(group, colours))
              for group in order]
-    return _figure(boxes, xaxis_title=feature_label,
+    return _figure(boxes, xaxis={"title": feature_label, "nticks": 5},  # unrotated on a narrow card
                    yaxis={"autorange": "reversed", "title": None, "automargin": True})
 
 
@@ -293,28 +294,31 @@ def _bin_axis(edges: np.ndarray, log: bool) -> dict[str, Any]:
 # --- profiles, migration, sweep -------------------------------------------------------------
 
 def profile_heatmap(profiles: Sequence[SegmentProfile], features: Sequence[str],
-                    selection: pd.Series | None = None,
+                    selection: pd.DataFrame | None = None,
                     highlight: Collection[int] = ()) -> go.Figure:
     """Segments × features z-scores (colours clipped at ±2.5), the selection as the top row.
 
-    Hover shows the exact z-score and the segment's mean in the feature's units; the rows of
-    the ``highlight`` segments are marked in bold.
+    Hover shows the exact z-score and the row's mean in the feature's units; the rows of
+    the ``highlight`` segments are marked in bold. ``selection`` is indexed by feature, with
+    the selected customers' ``z_score`` and ``mean``.
     """
     rows = [(f"<b>▶ {segment_label(p.segment, p.name)}</b>" if p.segment in highlight
              else segment_label(p.segment, p.name)) for p in profiles]
     z = np.array([[p.z_scores[f] for f in features] for p in profiles], dtype=float)
-    text = [[f"mean {p.means[f]:{number_format(f)}}" for f in features] for p in profiles]
+    text = [[f"{p.means[f]:{number_format(f)}}" for f in features] for p in profiles]
     if selection is not None:
+        chosen = selection.reindex(list(features))
         rows.insert(0, SELECTION_LABEL)
-        z = np.vstack([selection.reindex(list(features)).to_numpy(dtype=float), z])
-        text.insert(0, ["selected customers"] * len(features))
+        z = np.vstack([chosen["z_score"].to_numpy(dtype=float), z])
+        text.insert(0, [f"{chosen.at[f, 'mean']:{number_format(f)}}" for f in features])
     z = z.astype(np.float32)  # the hover shows two decimals: half the bytes of float64
     heatmap = go.Heatmap(
         z=np.clip(z, -Z_CLIP, Z_CLIP), x=[column_label(f) for f in features], y=rows,
         customdata=z, text=text, zmin=-Z_CLIP, zmax=Z_CLIP, zmid=0,
         colorscale=DIVERGING_COLORSCALE, xgap=1, ygap=1,
         colorbar={"title": {"text": "z-score"}, "thickness": 12},
-        hovertemplate="<b>%{y}</b><br>%{x}: %{text}<br>z-score %{customdata:+.2f}<extra></extra>")
+        hovertemplate="<b>%{y}</b><br>%{x}: mean %{text}<br>z-score %{customdata:+.2f}"
+                      "<extra></extra>")
     return _figure([heatmap], yaxis={"autorange": "reversed", "title": None},
                    xaxis={"tickangle": -40, "title": None, "showgrid": False})
 
@@ -333,7 +337,7 @@ def migration_sankey(migration_df: pd.DataFrame, from_names: Sequence[str],
               "hovertemplate": "%{label}: %{value:,} customers<extra></extra>"},
         link={"source": source.tolist(), "target": (target + len(before)).tolist(),
               "value": counts[source, target].tolist(),
-              "color": [_rgba(segment_colour(before[i]), 0.35) for i in source],
+              "color": [_translucent(segment_colour(before[i]), 0.35) for i in source],
               "hovertemplate": "%{source.label} → %{target.label}: "
                                "%{value:,} customers<extra></extra>"})
     headers = [{"text": f"Before (k = {len(before)})", "x": 0, "xanchor": "left"},

@@ -37,6 +37,8 @@ SEGMENT_CARDS = "segment-cards"
 SEGMENT_CARD = "segment-card"  # pattern-matching: {"type": SEGMENT_CARD, "segment": n}
 SEGMENT_KPIS = "segment-kpis"
 MIGRATION = "migration"
+MIGRATION_CARD = "migration-card"  # shown once there is a previous k to compare with
+CLEAR_SELECTION = "clear-selection"
 PREVIOUS_K = "previous-k"
 SELECTION = "selection"
 STABILITY = "stability"
@@ -116,3 +118,11 @@ DOWNLOAD_LINK = "download-link"  # dcc.Store of a large file's link (dashapp/dow
 EXPORT_STATUS = "export-status"
 REPORT_BUTTON = "report-button"
 REPORT_DOWNLOAD = "report-download"
+
+# members table (Segments page; dashapp/members_table.py)
+MEMBERS_GRID = "members-grid"
+MEMBERS_CAPTION = "members-caption"
+MEMBERS_FORMAT = "members-format"
+MEMBERS_EXPORT = "members-export"
+MEMBERS_DOWNLOAD = "members"  # the name of the table's download link
+MEMBERS_STATUS = "members-status"

@@ -69,12 +69,9 @@ BASE_TEMPLATE = go.layout.Template(layout={
              "size": 13, "color": TEXT_COLOUR},
     "title": {"font": {"size": 15}, "x": 0, "xanchor": "left", "xref": "paper"},
     "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-    "paper_bgcolor": "white",
-    "plot_bgcolor": "white",
     "colorway": list(SEGMENT_COLOURS),
     "xaxis": _AXIS,
     "yaxis": _AXIS,
     "legend": {"bgcolor": "rgba(255,255,255,0.8)", "font": {"size": 12}},
     "hoverlabel": {"bgcolor": "white", "font": {"size": 12}},
-    "hovermode": "closest",
-})
+})  # white backgrounds and hovermode "closest" are plotly.js's defaults

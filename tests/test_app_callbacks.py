@@ -218,7 +218,7 @@ def test_fit_seconds_counts_the_missing_fits_of_the_k_chain(app, demo_state):
 
 def test_map_is_drawn_once_then_only_recoloured(pages, demo_state):
     figure, key, note, *_ = pages.segments.draw_map({**demo_state, "k": 4}, None)
-    assert isinstance(figure, Figure) and "4 segments" in note
+    assert isinstance(figure, Figure) and "4 segments" in text_of(note)
     patch, same_key, *_ = pages.segments.draw_map({**demo_state, "k": 5}, key)
     assert isinstance(patch, Patch) and same_key is no_update
     other, new_key, *_ = pages.segments.draw_map({**demo_state, "features": "behaviour"}, key)
@@ -232,7 +232,7 @@ def test_hdbscan_shows_the_k_it_found_and_its_noise_share(pages, demo_state):
     noise = result.clusters.n_noise
     assert noise > 0  # the demo's overlapping groups leave some unclustered
     share = f"{noise:,} customers ({100 * noise / 9000:.1f}\u00a0%) fit no segment"
-    assert share in note and f"{result.k} segments" in note
+    assert share in text_of(note) and f"{result.k} segments" in text_of(note)
     assert k_disabled is True and k_note == f"HDBSCAN chooses k itself: found {result.k}"
     cards = pages.segments.draw_cards(state, None)
     assert share in text_of(cards[0]) and len(cards) == result.k + 1
@@ -271,13 +271,14 @@ def test_one_render_draws_every_view_and_a_highlight_only_what_shows_it(pages, d
                                         None, None, triggered=f"{ids.STATE}.data"),
                      strict=True))
     assert len(drawn["options"]) == 4 and drawn["highlight"] == [2]  # 9 is not a segment
-    assert no_update not in (drawn["map"], drawn["cards"], drawn["migration"], drawn["kpis"])
+    assert no_update not in (drawn["map"], drawn["cards"], drawn["kpis"])
+    assert drawn["migration_card"] == pages.segments.HIDDEN  # no previous k yet
     again = dict(zip(views, in_callback(render, demo_state, [2], None, "TOTAL_SPENDING",
                                         drawn["map_key"], drawn["history"],
                                         triggered=f"{ids.SEGMENT_FILTER}.value"), strict=True))
     changed = {name for name, value in again.items() if value is not no_update}
     assert changed == {"map", "cards", "kpis", "heatmap", "distribution"}
-    assert "Highlighted segments 2" in text_of(pages.segments.show_kpis(demo_state, None, [2]))
+    assert "Highlighted segment 2: " in text_of(pages.segments.show_kpis(demo_state, None, [2]))
     cards = pages.segments.draw_cards(demo_state, [2])
     assert len(cards) == 4 and "c2c-highlighted" in cards[1].children.className
 
@@ -292,12 +293,12 @@ def test_a_k_change_keeps_kpis_that_do_not_depend_on_k(pages, demo_state):
                                            "TOTAL_SPENDING", first["map_key"], first["history"],
                                            triggered=f"{ids.STATE}.data"), strict=True))
     assert k_change([])["kpis"] is no_update  # all customers: the same for every k
-    assert "Highlighted segments 2" in text_of(k_change([2])["kpis"])  # segment 2 changed
+    assert "Highlighted segment 2: " in text_of(k_change([2])["kpis"])  # segment 2 changed
 
 
 def test_migration_needs_two_k_values(pages, demo_state):
     history = pages.segments.remember_previous({**demo_state, "k": 4}, None)
-    assert "Move k" in text_of(pages.segments.draw_migration(history).layout.annotations[0].text)
+    assert pages.segments.draw_migration(history) is None  # nothing to compare: card hidden
     history = pages.segments.remember_previous({**demo_state, "k": 5}, history)
     sankey = pages.segments.draw_migration(history).data[0]
     assert len(sankey.node.label) == 4 + 5 and sum(sankey.link.value) == 9000

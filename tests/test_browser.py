@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 from core.demo import generate_demo_data
 from dashapp import ids
@@ -37,7 +38,8 @@ def test_moving_k_changes_cards_and_legend_and_the_address(dash_duo, app):
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segments?k=4")
     wait_for(dash_duo, lambda: cards(dash_duo) == 4 and legend_entries(dash_duo) == 4,
              "4 cards and 4 legend entries")
-    click_slider_mark(dash_duo, ids.K_SLIDER, 6)
+    handle = dash_duo.find_element(f"#{ids.K_SLIDER} [role=slider]")
+    handle.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)  # the keys users step k with
     wait_for(dash_duo, lambda: cards(dash_duo) == 6 and legend_entries(dash_duo) == 6,
              "6 cards and 6 legend entries after moving k")
     assert dash_duo.driver.execute_script(plot_js(ids.SEGMENT_MAP, "gd._fullData[0].x.length")) \

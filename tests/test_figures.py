@@ -208,11 +208,11 @@ def test_histogram_figure_overlays_segments_and_selection(segmentation: Segmenta
 
 def test_histogram_bars_draw_one_bar_per_bin() -> None:
     result = histogram(np.random.default_rng(0).exponential(size=500), bins=25)
-    figure = figures.histogram_bars(result, "Balance (currency, six months)")
+    figure = figures.histogram_bars(result, "Balance (currency)")
     bars = figure.data[0]
     assert len(bars.x) == 25 and sum(bars.y) == 500
     assert bars.width == pytest.approx(np.diff(result.edges))
-    assert figure.layout.xaxis.title.text == "Balance (currency, six months)"
+    assert figure.layout.xaxis.title.text == "Balance (currency)"
 
 
 def test_profile_heatmap_rows_features_and_selection(segmentation: Segmentation,
@@ -221,8 +221,10 @@ def test_profile_heatmap_rows_features_and_selection(segmentation: Segmentation,
     frame = segmentation.prepared.frame
     top_ten = frame["CASH_ADVANCE"].rank(ascending=False).to_numpy() <= 10
     selection = selection_z_scores(frame, top_ten, features)
+    means = frame.loc[top_ten, features].mean()
     plain = figures.profile_heatmap(segmentation.profiles, features).data[0]
-    heatmap = figures.profile_heatmap(segmentation.profiles, features, selection).data[0]
+    heatmap = figures.profile_heatmap(segmentation.profiles, features, pd.DataFrame(
+        {"z_score": selection, "mean": means})).data[0]
     assert np.shape(plain.z) == (4, 4) and np.shape(heatmap.z) == (5, 4)
     assert list(heatmap.y) == ["Selection"] + [f"{n} · {name}" for n, name in enumerate(names, 1)]
     assert list(heatmap.x) == ["Balance", "Cash advance", "Full-payment share",
@@ -232,7 +234,8 @@ def test_profile_heatmap_rows_features_and_selection(segmentation: Segmentation,
     np.testing.assert_allclose(heatmap.z, np.clip(raw, -2.5, 2.5))
     assert np.abs(raw).max() > 2.5  # the clip is exercised
     assert heatmap.zmid == 0 and (heatmap.zmin, heatmap.zmax) == (-2.5, 2.5)
-    assert heatmap.text[1][0] == f"mean {segmentation.profiles[0].means['BALANCE']:,.0f}"
+    assert heatmap.text[1][0] == f"{segmentation.profiles[0].means['BALANCE']:,.0f}"
+    assert heatmap.text[0][0] == f"{means['BALANCE']:,.0f}"  # the selection's own mean
 
 
 def test_migration_sankey_nodes_and_flows(segmentation: Segmentation, names: list[str]) -> None:
@@ -299,5 +302,5 @@ def test_empty_figure_shows_only_the_message() -> None:
 
 def test_every_figure_uses_the_base_template(segment_map: go.Figure) -> None:
     for figure in (segment_map, figures.empty_figure("x")):
-        assert figure.layout.template.layout.plot_bgcolor == "white"
+        assert figure.layout.template.layout.xaxis.gridcolor == "#EEEEEE"
         assert figure.layout.template.layout.colorway == SEGMENT_COLOURS

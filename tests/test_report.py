@@ -147,7 +147,7 @@ def test_without_sweep_stability_or_plans_says_so(data):
     assert page.count("class=\"plotly-graph-div\"") == 5
 
 
-BADGE_JACCARD = re.compile(r"similarity of (\d\.\d\d)")
+BADGE_JACCARD = re.compile(r"Score (\d\.\d\d) of 1")
 
 
 def _app_stability(state: dict) -> list[str]:

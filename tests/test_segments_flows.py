@@ -112,7 +112,7 @@ def test_agglomerative_shows_the_busy_state_then_its_segments(dash_duo, app):
     screenshot(dash_duo, "segments_busy.png")
     assert "K-means" in map_note(dash_duo) and cards(dash_duo) == 3  # the old view stays up
     click(dash_duo, f"div[id*='{ids.SEGMENT_CARD}'][id*='\"segment\":2']")  # and usable
-    dash_duo.wait_for_contains_text(f"#{ids.SEGMENT_KPIS}", "Highlighted segments 2",
+    dash_duo.wait_for_contains_text(f"#{ids.SEGMENT_KPIS}", "Highlighted segment 2: ",
                                     timeout=TIMEOUT)
     assert busy(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.MAP_NOTE}", "Agglomerative (Ward)", timeout=TIMEOUT)

@@ -22,8 +22,9 @@ from core.clustering import K_MAX, K_MIN
 from core.errors import C2CError
 from core.sweep import SweepCancelled, SweepResult, sweep_k
 from dashapp import ids
-from dashapp.components import create_problem_alert
-from dashapp.figures import empty_figure, sweep_figure
+from dashapp.components import GRAPH_CONFIG, create_problem_alert
+from dashapp.figures import SWEEP_PANELS, empty_figure, sweep_figure
+from dashapp.glossary import explained
 from dashapp.state import ViewState, parse_state
 from dashapp.store import UnknownDataSet, get_store
 
@@ -67,7 +68,9 @@ def layout(**_query: str) -> html.Div:
                              outline=True, size="sm", style=HIDDEN, className="mt-2")],
                  className="c2c-verdict mb-2"),
         dcc.Graph(id=ids.SWEEP_FIGURE, figure=empty_figure("Run the sweep to compare k values."),
-                  config={"displaylogo": False}, style={"height": "560px"}),
+                  config=GRAPH_CONFIG, style={"height": "560px"}),
+        html.Ul([html.Li(explained(title.split(":")[0], metric), className="me-4")
+                 for metric, title in SWEEP_PANELS], className="small text-muted c2c-terms"),
         dcc.Store(id=ids.SWEEP_JOB, storage_type="session"),
         dcc.Store(id=ids.SWEEP_START),
         dcc.Store(id=ids.SWEEP_DONE),

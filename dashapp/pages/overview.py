@@ -12,7 +12,12 @@ from core.errors import C2CError
 from core.features import STYLE_BY_NAME, label
 from core.summary import histogram, kpis, sample_rows, style_mix
 from dashapp import ids
-from dashapp.components import create_kpi_cards, create_quality_report, create_unusable_alert
+from dashapp.components import (
+    GRAPH_CONFIG,
+    create_kpi_cards,
+    create_quality_report,
+    create_unusable_alert,
+)
 from dashapp.figures import (
     column_label,
     empty_figure,
@@ -33,7 +38,6 @@ MIXES = ("PURCHASE_STYLE", "MONETARY_STYLE")
 CHART_COUNT = len(RELATIONSHIPS) + len(DISTRIBUTIONS) + len(MIXES)
 SCATTER_POINTS = 3000
 CHART_HEIGHT = {"height": "320px"}
-GRAPH_CONFIG = {"displayModeBar": False}
 
 
 def _chart_grid() -> list:
@@ -86,7 +90,9 @@ def show_overview(state, segments):
     frame = result.prepared.frame
     segments = sorted(segment_numbers(segments, result.k))
     chosen = np.isin(result.labels, segments) if segments else np.ones(len(frame), bool)
-    scope = f"Segments {', '.join(map(str, segments))}" if segments else "All customers"
+    scope = (f"Segment{'s' * (len(segments) > 1)} "
+             + "; ".join(f"{n} · {result.profiles[n - 1].name}" for n in segments)
+             + f": {int(chosen.sum()):,} customers") if segments else "All customers"
     rows = np.flatnonzero(chosen)[sample_rows(int(chosen.sum()), SCATTER_POINTS)]
     figures = [relationship_scatter(frame[x].to_numpy()[rows], frame[y].to_numpy()[rows],
                                     column_label(x), column_label(y),

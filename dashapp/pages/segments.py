@@ -20,7 +20,8 @@ import dash
 import dash_bootstrap_components as dbc
 import flask
 import numpy as np
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+import pandas as pd
+from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from core.clustering import ALGORITHMS, K_MAX, K_MIN, SLOW_FIT_SECONDS
@@ -34,6 +35,7 @@ from core.summary import box_stats, kpis, migration, selection_z_scores
 from dashapp import ids
 from dashapp.components import (
     ALGORITHM_LABELS,
+    GRAPH_CONFIG,
     create_fit_message,
     create_kpi_cards,
     create_noise_note,
@@ -53,6 +55,7 @@ from dashapp.figures import (
     recolour_map,
     segment_map,
 )
+from dashapp.glossary import explained
 from dashapp.state import PCA_COMPONENTS, ViewState, parse_state, segment_numbers
 from dashapp.store import get_store, map_key
 from dashapp.theme import highlighted_colours
@@ -70,7 +73,6 @@ HEATMAP_FEATURES = ("TOTAL_SPENDING", "PURCHASES_FREQUENCY", "ONEOFF_SHARE", "IN
                     "CASH_ADVANCE_SHARE", "CASH_ADVANCE_FREQUENCY", "BALANCE", "UTILISATION",
                     "CREDIT_LIMIT", "PAYMENTS", "PRC_FULL_PAYMENT", "TENURE")
 FEATURE_CHOICES = BEHAVIOUR_COLUMNS + tuple(f.name for f in FEATURES)
-GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 
 
 def _control_values(config: SegmentationConfig) -> tuple:
@@ -85,9 +87,10 @@ def _controls(view: ViewState) -> dbc.Card:
     k, preset, custom, algorithm, scaling, pca_on, seed = _control_values(view.config)
     presets = [{"label": name.capitalize(), "value": name} for name in PRESETS]
     return dbc.Card(dbc.CardBody([
-        dbc.Label("Number of segments (k)", html_for=ids.K_SLIDER, className="fw-semibold"),
+        dbc.Label("Number of segments (k)", html_for=ids.K_SLIDER, className="fw-semibold mb-4"),
         dcc.Slider(id=ids.K_SLIDER, min=K_MIN, max=K_MAX, step=1, value=k,
-                   marks={k: str(k) for k in range(K_MIN, K_MAX + 1)}, updatemode="mouseup"),
+                   marks={k: str(k) for k in (K_MIN, 5, 10, K_MAX)}, updatemode="mouseup",
+                   tooltip={"placement": "top", "always_visible": True}),
         html.Div(id=ids.K_NOTE, className="small text-muted"),
         dbc.Label("Behaviour features", className="fw-semibold mt-3"),
         dbc.RadioItems(id=ids.FEATURE_PRESET, value=preset,
@@ -123,11 +126,11 @@ def _busy_banner() -> html.Div:
     ], id=ids.FIT_BUSY, role="status", className="c2c-busy mb-2", style=HIDDEN)
 
 
-def _graph(graph_id: str, title: str, height: int, **extra) -> dbc.Card:
+def _graph(graph_id: str, title, height: int, **card) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(title, className="fw-semibold"), dbc.CardBody(
         dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"},
-                              figure=empty_figure("Loading…")), delay_show=300), **extra)],
-        className="h-100")
+                              figure=empty_figure("Loading…")), delay_show=300))],
+        className="h-100", **card)
 
 
 def layout(**query: str) -> html.Div:
@@ -151,8 +154,12 @@ def layout(**query: str) -> html.Div:
                 ], className="mb-2 g-2 align-items-center"),
                 dcc.Loading(html.Div(id=ids.SEGMENT_KPIS, className="mb-3"), delay_show=300),
                 dbc.Row([
-                    dbc.Col(_graph(ids.SEGMENT_MAP, "Segment map (PCA) — lasso to select",
-                                   440), xl=7),
+                    dbc.Col(_graph(ids.SEGMENT_MAP, html.Div([
+                        explained("Segment map (PCA) — lasso to select", "segment_map"),
+                        dbc.Button("Clear selection", id=ids.CLEAR_SELECTION, size="sm",
+                                   color="secondary", outline=True, className="py-0"),
+                    ], className="d-flex justify-content-between align-items-center"), 440),
+                        xl=7),
                     dbc.Col(dbc.Card([
                         dbc.CardHeader(dbc.Row([
                             dbc.Col("Distribution by segment", className="fw-semibold"),
@@ -169,11 +176,15 @@ def layout(**query: str) -> html.Div:
                 ], className="g-3 mb-3"),
                 html.Div(id=ids.HOVER_CARD, className="small mb-3 c2c-hover-card"),
                 dbc.Row([
-                    dbc.Col(_graph(ids.HEATMAP, "Profiles: how each segment differs from the "
-                                   "average customer", 360), xl=12),
-                    dbc.Col(_graph(ids.MIGRATION, "Where customers go when k changes", 320),
-                            xl=12),
+                    dbc.Col(_graph(ids.HEATMAP, explained(
+                        "Profiles: how each segment differs from the average customer",
+                        "z_score"), 360), xl=12),
+                    dbc.Col(_graph(ids.MIGRATION, "Where customers go when k changes", 320,
+                                   id=ids.MIGRATION_CARD, style=HIDDEN), xl=12),
                 ], className="g-3 mb-3"),
+                html.Div(["Click a card to highlight its segment in every chart; click it again "
+                          "to undo. ", explained("Stability", "stability")],
+                         className="small text-muted mb-2"),
                 # the spinner is for new cards only, not while their stability badges fill in
                 dcc.Loading(dbc.Row(id=ids.SEGMENT_CARDS, className="g-3"), delay_show=300,
                             target_components={ids.SEGMENT_CARDS: "children"}),
@@ -355,7 +366,8 @@ VIEWS = {"map": Output(ids.SEGMENT_MAP, "figure"), "map_key": Output(ids.MAP_KEY
          "kpis": Output(ids.SEGMENT_KPIS, "children"),
          "distribution": Output(ids.DISTRIBUTION, "figure"),
          "heatmap": Output(ids.HEATMAP, "figure"), "cards": Output(ids.SEGMENT_CARDS, "children"),
-         "history": Output(ids.PREVIOUS_K, "data"), "migration": Output(ids.MIGRATION, "figure")}
+         "history": Output(ids.PREVIOUS_K, "data"), "migration": Output(ids.MIGRATION, "figure"),
+         "migration_card": Output(ids.MIGRATION_CARD, "style")}
 
 
 @callback(*VIEWS.values(), Input(ids.STATE, "data"), Input(ids.SEGMENT_FILTER, "value"),
@@ -390,7 +402,9 @@ def render_segments(state, highlight, selection, feature, drawn_key, history):
                           for p in result.profiles]
         out["highlight"] = no_update if kept == (highlight or []) else kept
         out["history"] = remember_previous(state, history)
-        out["migration"] = draw_migration(out["history"])
+        sankey = draw_migration(out["history"])
+        out["migration"], out["migration_card"] = (sankey, {}) if sankey else (no_update,
+                                                                                HIDDEN)
         # after this, the last response of a k change: the next k is fitted while the user
         # looks, without slowing this change's views
         _after_response(lambda: get_store().prefetch_neighbours(view))
@@ -420,13 +434,13 @@ def draw_map(state, drawn_key, highlight=()):
     names = [p.name for p in result.profiles]
     key = map_key(view)
     noise = result.clusters.n_noise
-    note = " · ".join([
-        f"{result.k} segments ({ALGORITHM_LABELS[result.clusters.algorithm]})",
-        _silhouette_text(result),
-        *([noise_text(noise, len(result.labels))] if noise else []),
-        *([f"showing a random {len(projection.shown):,} of {len(result.labels):,} customers "
-           "(a lasso selects among all of them)"] if projection.shown is not None else []),
-        *result.prepared.warnings])
+    more = [*([noise_text(noise, len(result.labels))] if noise else []),
+            *([f"showing a random {len(projection.shown):,} of {len(result.labels):,} "
+               "customers (a lasso selects among all of them)"]
+              if projection.shown is not None else []),
+            *result.prepared.warnings]
+    note = [f"{result.k} segments ({ALGORITHM_LABELS[result.clusters.algorithm]}) · ",
+            explained(_silhouette_text(result), "silhouette"), *(f" · {m}" for m in more)]
     own_k = result.clusters.algorithm == "hdbscan"
     k_note = f"HDBSCAN chooses k itself: found {result.k}" if own_k else None
     if key == drawn_key:
@@ -483,16 +497,33 @@ def _scope(state, selection, highlight):
 
 
 def show_kpis(state, selection, highlight):
-    """KPIs of the lasso selection, else of the highlighted segments, else of everyone."""
+    """KPIs of the lasso selection, else of the highlighted segments, else of everyone; the
+    caption says which (and the info mark gives the rule)."""
     result, mask, highlight = _scope(state, selection, highlight)
     if mask is not None:
-        return create_kpi_cards(kpis(result.prepared.frame, mask),
-                                f"Selected on the map: {int(mask.sum()):,} customers")
-    if highlight:
-        chosen = np.isin(result.labels, highlight)
-        return create_kpi_cards(kpis(result.prepared.frame, chosen),
-                                "Highlighted segments " + ", ".join(map(str, sorted(highlight))))
-    return create_kpi_cards(kpis(result.prepared.frame), "All customers")
+        scope = (f"Selected on the map: {int(mask.sum()):,} customers (clear the selection to "
+                 "see the highlighted segments)" if highlight else
+                 f"Selected on the map: {int(mask.sum()):,} customers")
+    elif highlight:
+        mask = np.isin(result.labels, highlight)
+        scope = (f"Highlighted segment{'s' * (len(highlight) > 1)} "
+                 f"{', '.join(map(str, sorted(highlight)))}: {int(mask.sum()):,} customers")
+    else:
+        scope = "All customers"
+    return create_kpi_cards(kpis(result.prepared.frame, mask), explained(scope, "kpi_scope"))
+
+
+@callback(Output(ids.SELECTION, "data", allow_duplicate=True),
+          Output(ids.SEGMENT_MAP, "figure", allow_duplicate=True),
+          Input(ids.CLEAR_SELECTION, "n_clicks"), prevent_initial_call=True)
+def clear_selection(clicks):
+    """Drop the lasso or box: the map shows no selection, the views describe everyone again."""
+    if not clicks:
+        raise PreventUpdate
+    patch = Patch()
+    patch["layout"]["selections"] = []
+    patch["data"][0]["selectedpoints"] = None
+    return None, patch
 
 
 def draw_distribution(state, feature, selection, highlight):
@@ -507,7 +538,9 @@ def draw_distribution(state, feature, selection, highlight):
 def draw_heatmap(state, selection, highlight):
     """Segment z-scores, with the lasso selection as the top row."""
     result, mask, highlight = _scope(state, selection, highlight)
-    row = (selection_z_scores(result.prepared.frame, mask, HEATMAP_FEATURES)
+    frame = result.prepared.frame
+    row = (pd.DataFrame({"z_score": selection_z_scores(frame, mask, HEATMAP_FEATURES),
+                         "mean": frame.loc[mask, list(HEATMAP_FEATURES)].mean()})
            if mask is not None else None)
     return profile_heatmap(result.profiles, HEATMAP_FEATURES, row, highlight)
 
@@ -558,17 +591,17 @@ def _pair(history) -> list:
 
 
 def draw_migration(history):
-    """Sankey from the previous k to the current one (same data and features only)."""
+    """Sankey from the previous k to the current one (same data and features only); None when
+    there is no previous k to compare with (the card stays hidden)."""
     store = get_store()
     before, now = (store.active(s) if isinstance(s, dict) else None for s in _pair(history))
-    hint = empty_figure("Move k to see how customers move between segments.")
     if before is None or now is None or replace(before, config=replace(before.config, k=0)) \
             != replace(now, config=replace(now.config, k=0)):
-        return hint
+        return None
     try:
         old, new = (store.segmentation(view.data, view.config) for view in (before, now))
     except C2CError:  # one of them could not be segmented
-        return hint
+        return None
     return migration_sankey(migration(old.labels, new.labels),
                             [p.name for p in old.profiles], [p.name for p in new.profiles])
 
