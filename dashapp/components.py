@@ -48,6 +48,35 @@ def create_navbar() -> dbc.Navbar:
     ], fluid="xxl"), color="dark", dark=True, sticky="top", className="mb-2")
 
 
+def create_intro() -> html.Div:
+    """The first screen's one line on what the app does, and its three steps with the pages
+    they happen on (the navbar's links carry the view; plain links here would drop it)."""
+    steps = [("1", "Choose segments", "Segments, Choose k"), ("2", "Plan campaigns", "Campaigns"),
+             ("3", "Export member lists", "Campaigns")]
+    return html.Div([
+        html.Span("Group your card customers by how they use the card, then turn each group "
+                  "into a campaign: ", className="me-1"),
+        *[html.Span([html.B(number, className="c2c-step"), html.B(label), f" ({pages})"],
+                    className="me-3 text-nowrap") for number, label, pages in steps],
+    ], className="c2c-intro mb-2")
+
+
+def create_demo_banner(customers: int) -> dbc.Alert:
+    """Shown while the built-in demo data is active: what it is and where to load one's own."""
+    return dbc.Alert([html.B("Demo data: "), f"{customers:,} synthetic customers, no real "
+                      "person among them. Load your own customer file on the ",
+                      html.B("Data"), " page."], color="info", className="py-2 mb-2 small")
+
+
+def create_segment_legend(profiles) -> html.Div:
+    """What the dot colours of the Overview's charts mean: one swatch per segment."""
+    return html.Div(["Dots are coloured by segment: "] + [
+        html.Span([html.Span(className="c2c-swatch me-1 align-middle",
+                             style={"backgroundColor": segment_colour(p.segment)}),
+                   f"{p.segment} · {p.name}"], className="me-3 text-nowrap")
+        for p in profiles], className="small text-muted mt-2 c2c-legend")
+
+
 def create_footer_text(data: CustomerData) -> list:
     """``Data: <name> · 9,000 customers · 17 behavioural columns (+ n attributes)``."""
     extra = f" + {len(data.attributes)} extra" if data.attributes else ""

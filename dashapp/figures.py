@@ -460,8 +460,9 @@ def empty_figure(message: str) -> go.Figure:
 # --- campaigns ------------------------------------------------------------------------------
 
 def portfolio_figure(lines: Sequence[Any], names: Sequence[str]) -> go.Figure:
-    """Expected ROI and spend per segment's plan, from :func:`core.campaign.allocate` lines."""
-    ordered = sorted(lines, key=lambda line: line.segment)
+    """Expected ROI and spend per segment's plan, from :func:`core.campaign.allocate` lines,
+    best ROI first (the order the budget is split in)."""
+    ordered = sorted(lines, key=lambda line: (-(line.roi or 0.0), line.segment))
     labels = [segment_label(line.segment, names[line.segment - 1]) for line in ordered]
     colours = [segment_colour(line.segment) for line in ordered]
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.28,
@@ -473,8 +474,8 @@ def portfolio_figure(lines: Sequence[Any], names: Sequence[str]) -> go.Figure:
                    marker_color=colours, hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
                    row=1, col=2)
     figure.update_layout(template=BASE_TEMPLATE, showlegend=False)
-    figure.update_xaxes(tickformat=".0%", row=1, col=1)
-    figure.update_xaxes(tickformat=",.0f", row=1, col=2)
+    figure.update_xaxes(tickformat=".0%", title="Return on spend (%)", row=1, col=1)
+    figure.update_xaxes(tickformat=",.0f", title="Budget (currency)", row=1, col=2)
     figure.update_yaxes(autorange="reversed", title=None)
     figure.update_yaxes(showticklabels=False, row=1, col=2)
     figure.update_annotations(font_size=13)

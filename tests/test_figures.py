@@ -304,3 +304,15 @@ def test_every_figure_uses_the_base_template(segment_map: go.Figure) -> None:
     for figure in (segment_map, figures.empty_figure("x")):
         assert figure.layout.template.layout.xaxis.gridcolor == "#EEEEEE"
         assert figure.layout.template.layout.colorway == SEGMENT_COLOURS
+
+
+def test_portfolio_bars_run_best_roi_first_with_titled_axes() -> None:
+    from types import SimpleNamespace
+
+    lines = [SimpleNamespace(segment=1, roi=0.4, spent=100.0),
+             SimpleNamespace(segment=2, roi=2.5, spent=300.0),
+             SimpleNamespace(segment=3, roi=None, spent=0.0)]
+    figure = figures.portfolio_figure(lines, ["a", "b", "c"])
+    assert list(figure.data[0].y) == ["2 · b", "1 · a", "3 · c"]  # the order of the split
+    assert figure.layout.xaxis.title.text == "Return on spend (%)"
+    assert figure.layout.xaxis2.title.text == "Budget (currency)"

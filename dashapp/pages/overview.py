@@ -14,8 +14,11 @@ from core.summary import histogram, kpis, sample_rows, style_mix
 from dashapp import ids
 from dashapp.components import (
     GRAPH_CONFIG,
+    create_demo_banner,
+    create_intro,
     create_kpi_cards,
     create_quality_report,
+    create_segment_legend,
     create_unusable_alert,
 )
 from dashapp.figures import (
@@ -26,7 +29,7 @@ from dashapp.figures import (
     style_mix_bar,
 )
 from dashapp.state import segment_numbers
-from dashapp.store import get_store
+from dashapp.store import DEMO_ID, get_store
 
 dash.register_page(__name__, path="/", name="Overview", title="Clusters to Campaigns", order=0)
 
@@ -54,6 +57,7 @@ def _chart_grid() -> list:
 def layout(**_query: str) -> html.Div:
     """KPI row, chart grid, quality report; the segment filter narrows all of them."""
     return html.Div([
+        create_intro(),
         dbc.Row([
             dbc.Col(html.H2("Customer overview", className="mb-0"), md=6),
             dbc.Col(dcc.Dropdown(id=ids.OVERVIEW_FILTER, multi=True,
@@ -104,5 +108,8 @@ def show_overview(state, segments):
     figures += [style_mix_bar(style_mix(frame, s, mask=chosen if segments else None)
                               .tail(1), "") for s in MIXES]
     data = store.data(view.data)
-    return (create_kpi_cards(kpis(frame, chosen), scope), *figures,
-            create_quality_report(data, result.prepared.cleaning))
+    banner = [create_demo_banner(len(frame))] if view.data == DEMO_ID else []
+    return (html.Div([*banner, create_kpi_cards(kpis(frame, chosen), scope),
+                      create_segment_legend([p for p in result.profiles
+                                             if not segments or p.segment in segments])]),
+            *figures, create_quality_report(data, result.prepared.cleaning))
