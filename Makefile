@@ -17,23 +17,26 @@ $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# The tests cover the Spark engine too: the [spark] extra (pyspark; Spark runs on Java 17+).
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,spark]'
 	touch $@ $(VENV)/.installed-app
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -e '.[test,spark,bench]'
 	touch $@ $(VENV)/.installed-app $(VENV)/.installed-test
 
 ## run: start the app on the built-in demo data at http://$(HOST):$(PORT)
 run: $(VENV)/.installed-app
 	$(BIN)/c2c serve --host $(HOST) --port $(PORT)
 
-## services: what the tests start — Chromium + its driver, Redis, PostgreSQL (installed as root)
-SERVICES := chromium chromium-driver redis-server postgresql
+## services: what the tests start — Chromium + its driver, Redis, PostgreSQL, Java for Spark
+## (installed as root)
+SERVICES := chromium chromium-driver redis-server postgresql openjdk-17-jre-headless
 services:
 	@command -v chromedriver >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 \
-	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v java >/dev/null 2>&1 \
+	  || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SERVICES); \
 	  else echo "tests need: sudo apt-get install $(SERVICES)"; exit 1; fi; }
@@ -56,6 +59,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_load.py
 	mkdir -p .tmp
+	@if $(BIN)/python -c 'import pyspark' 2>/dev/null && command -v java >/dev/null 2>&1; then \
+	  TMPDIR=$(CURDIR)/.tmp $(BIN)/python bench/bench_spark.py; \
+	else echo "bench_spark.py skipped: needs the [spark] extra and Java"; fi
 	TMPDIR=$(CURDIR)/.tmp $(BIN)/python bench/bench_browser.py
 
 clean:

@@ -11,7 +11,10 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn
 
 from core.campaign import campaign_summary, default_plan
@@ -24,7 +27,8 @@ from core.model import SegmentModel
 from core.pipeline import SegmentationConfig, segment_customers, sweep
 from core.plan_file import plan_to_json, read_plan_file
 from core.preprocessing import SCALINGS
-from core.profiling import profile_table
+from core.profiling import SegmentProfile, profile_table
+from core.spark import DEFAULT_MASTER, check_master, parse_conf, require_pyspark
 from core.users import Users, add_user, check_password, remove_user, user_name
 
 
@@ -81,6 +85,20 @@ def _port(text: str) -> int:
     return _whole_number(text, "a TCP port", 1, 65535)
 
 
+def _master(text: str) -> str:
+    try:
+        return check_master(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _conf(text: str) -> tuple[str, str]:
+    try:
+        return parse_conf(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _check_address(host: str, port: int) -> None:
     """Fail in one line, before the app starts, if the server could not listen there."""
     if host.startswith("unix://"):  # werkzeug serves on a Unix socket
@@ -105,20 +123,19 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{message} (see {self.prog} --help)")
 
 
-def _export_path(text: str) -> Path:
-    path = Path(text)
-    if path.suffix.lower().lstrip(".") not in FORMATS:
+def _export_path(text: str) -> str:
+    if Path(text).suffix.lower().lstrip(".") not in FORMATS:
         raise argparse.ArgumentTypeError(f"the member list must end in "
                                          f"{', '.join('.' + f for f in FORMATS)}; got {text!r}")
-    return path
+    return text
 
 
-def _load(path: Path | None) -> CustomerData:
+def _load(path: str | None) -> CustomerData:
     """Read a customer table (default: the demo data) with no size limit: the 50 MB cap is
     for browser uploads; here any file that fits the machine is read. What the loader noticed
     in a given file is printed first, one ``note:`` or ``warning:`` line each."""
-    data = load_customers(path or DEMO_PATH, filename=None if path else "demo data",
-                          max_bytes=None)
+    data = load_customers(Path(path) if path else DEMO_PATH,
+                          filename=None if path else "demo data", max_bytes=None)
     if path is not None:
         for issue in sorted(data.quality.issues, key=lambda i: i.level != "warning"):
             print(f"{'warning' if issue.level == 'warning' else 'note'}: {issue.message}")
@@ -138,19 +155,59 @@ def _write(frame, path: Path) -> None:
     frame.to_csv(path, index=False)
 
 
+def _print_segments(warnings: Sequence[str], profiles: Sequence[SegmentProfile]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}")
+    for p in profiles:
+        print(f"  {p.segment:>2}  {p.name:<40} {p.size:>9,}  {p.share:6.1%}")
+
+
+def _spark(args: argparse.Namespace, data: str) -> tuple[ModuleType, AbstractContextManager]:
+    """The Spark jobs module and a session for ``--master``/``--conf`` (the [spark] extra),
+    once ``data`` is known to exist (when it is a local path)."""
+    require_pyspark()
+    from core.spark import jobs
+    from core.spark.frames import check_exists
+    from core.spark.session import spark_session
+    check_exists(data)
+    return jobs, spark_session(args.master or DEFAULT_MASTER, args.conf)
+
+
+def _check_engine(args: argparse.Namespace) -> None:
+    if args.engine == "local" and (args.master or args.conf):
+        raise ConfigError("--master and --conf are Spark settings; add --engine spark")
+
+
+def _spark_fit(args: argparse.Namespace) -> None:
+    data = args.data or str(DEMO_PATH)
+    jobs, session = _spark(args, data)
+    with session as spark:
+        result = jobs.fit(spark, data, _config(args), args.out)
+    for note in result.notes:
+        print(f"warning: {note}")
+    print(f"{result.source}: {result.rows:,} customers → {result.model.k} segments "
+          f"(Spark MLlib kmeans, features {args.features})")
+    _print_segments(result.warnings, result.profiles)
+    ties = (f" ({result.near_ties:,} near ties labelled by the local engine)"
+            if result.near_ties else "")
+    print(f"inertia {result.inertia:.6g}{ties}; wrote {jobs.ASSIGNMENTS}, profiles.csv and "
+          f"model.json to {args.out}")
+
+
 def cmd_fit(args: argparse.Namespace) -> None:
+    _check_engine(args)
+    if args.engine == "spark":
+        return _spark_fit(args)
     data = _load(args.data)
     result = segment_customers(data, _config(args))
-    args.out.mkdir(parents=True, exist_ok=True)
-    _write(result.assignments(), args.out / "assignments.csv")
-    _write(profile_table(result.profiles), args.out / "profiles.csv")
-    result.model.save(args.out / "model.json")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write(result.assignments(), out / "assignments.csv")
+    _write(profile_table(result.profiles), out / "profiles.csv")
+    result.model.save(out / "model.json")
     print(f"{data.source}: {len(data.frame):,} customers → {result.k} segments "
           f"({result.clusters.algorithm}, features {args.features})")
-    for warning in result.prepared.warnings:
-        print(f"warning: {warning}")
-    for p in result.profiles:
-        print(f"  {p.segment:>2}  {p.name:<40} {p.size:>9,}  {p.share:6.1%}")
+    _print_segments(result.prepared.warnings, result.profiles)
     silhouette = result.metrics["silhouette"]
     score = ("silhouette not computed (its sample of customers holds one segment only)"
              if math.isnan(silhouette) else f"silhouette {silhouette:.3f}")
@@ -170,10 +227,23 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
+    _check_engine(args)
     model = SegmentModel.load(args.model)
+    if args.engine == "spark":
+        jobs, session = _spark(args, args.data)
+        with session as spark:
+            result = jobs.score(spark, model, args.data, args.out)
+        for note in result.notes:
+            print(f"warning: {note}")
+        ties = (f"; {result.near_ties:,} near ties labelled by the local engine"
+                if result.near_ties else "")
+        print(f"scored {result.rows:,} customers with a {model.k}-segment model on Spark: "
+              + ", ".join(f"{s}: {n:,}" for s, n in result.counts.items())
+              + f"{ties}; wrote {args.out}")
+        return
     data = _load(args.data)
     scored = model.score(data.frame)
-    _write(scored, args.out)
+    _write(scored, Path(args.out))
     counts = scored["segment"].value_counts().sort_index()
     print(f"scored {len(scored):,} customers with a {model.k}-segment model: "
           + ", ".join(f"{s}: {n:,}" for s, n in counts.items()))
@@ -189,15 +259,25 @@ def cmd_plan(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
+    _check_engine(args)
     model = SegmentModel.load(args.model)
     plan, segments = read_plan_file(args.plan)
     for number in segments:
         model.segment(number)
+    if args.engine == "spark":
+        jobs, session = _spark(args, args.data)
+        with session as spark:
+            summary = jobs.export(spark, model, plan, segments, args.data, args.out)
+        print(f"wrote {summary['audience']:,} members of segment(s) "
+              f"{', '.join(map(str, segments))} to {args.out}")
+        print(json.dumps(summary))
+        return
     scored = model.score(_load(args.data).frame)
     audience = scored[scored["segment"].isin(segments)].reset_index(drop=True)
     members = with_campaign(audience, [(plan, segments)])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_export(members, args.out.suffix, args.out)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_export(members, out.suffix, out)
     print(f"wrote {len(members):,} members of segment(s) "
           f"{', '.join(map(str, segments))} to {args.out}")
     print(json.dumps(campaign_summary(plan, members[CAMPAIGN_GROUP])))
@@ -213,8 +293,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from dashapp.app import create_app
     from dashapp.config import Settings
     settings = Settings.from_env()
+    if args.data is not None:
+        settings = replace(settings, data_file=_served_file(args.data))
     settings.check_served_on(args.host)
     create_app(settings).run(host=args.host, port=args.port, debug=False)
+
+
+def _served_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ConfigError(f"--data: no such file: {path}")
+    return path.resolve()
 
 
 def _users_file(args: argparse.Namespace) -> Path:
@@ -261,8 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def model_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", type=Path, help="customer table (CSV, XLSX or Parquet); "
-                       "default: the built-in demo data")
+        p.add_argument("--data", help="customer table (CSV, XLSX or Parquet; with --engine "
+                       "spark CSV or Parquet, any URI Spark reads); default: the built-in demo "
+                       "data")
         p.add_argument("--features", default="seed",
                        help="seed, behaviour, engineered or COL,COL,… (default: seed)")
         p.add_argument("--algorithm", default="kmeans", choices=ALGORITHMS)
@@ -272,11 +361,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_seed, default=42,
                        help=f"random seed, 0-{SEED_MAX} (default: 42)")
 
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--engine", choices=("local", "spark"), default="local",
+                       help="local (pandas and scikit-learn; default) or spark (the [spark] "
+                       "extra; outputs Parquet)")
+        p.add_argument("--master", type=_master, help=f"Spark master URL (default: "
+                       f"{DEFAULT_MASTER}); with --engine spark")
+        p.add_argument("--conf", type=_conf, action="append", default=[], metavar="KEY=VALUE",
+                       help="a Spark setting such as spark.executor.memory=4g (repeatable); "
+                       "with --engine spark")
+
     fit = commands.add_parser("fit", help="segment customers and write assignments, "
                               "profiles and model.json")
     model_options(fit)
     fit.add_argument("--k", type=int, default=4, help=f"number of segments ({K_MIN}-{K_MAX})")
-    fit.add_argument("--out", type=Path, required=True, help="output folder")
+    fit.add_argument("--out", required=True, help="output folder (a URI with --engine spark)")
+    engine_options(fit)
     fit.set_defaults(run=cmd_fit)
 
     sweep_cmd = commands.add_parser("sweep", help="compare k values and recommend one")
@@ -287,8 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = commands.add_parser("score", help="assign new customers with a saved model")
     score.add_argument("--model", type=Path, required=True, help="model.json from c2c fit")
-    score.add_argument("--data", type=Path, required=True, help="customer table to score")
-    score.add_argument("--out", type=Path, required=True, help="output CSV")
+    score.add_argument("--data", required=True, help="customer table to score")
+    score.add_argument("--out", required=True, help="output CSV (with --engine spark: a "
+                       "Parquet folder)")
+    engine_options(score)
     score.set_defaults(run=cmd_score)
 
     plan = commands.add_parser("plan", help="write the campaign plan the app suggests for a "
@@ -302,10 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  "list of a plan (treatment, control, not contacted)")
     export.add_argument("--model", type=Path, required=True, help="model.json from c2c fit")
     export.add_argument("--plan", type=Path, required=True, help="plan.json (c2c plan or the app)")
-    export.add_argument("--data", type=Path, required=True, help="customer table (CSV, XLSX or "
+    export.add_argument("--data", required=True, help="customer table (CSV, XLSX or "
                         "Parquet)")
     export.add_argument("--out", type=_export_path, required=True,
-                        help="member list: .csv, .xlsx or .parquet")
+                        help="member list: .csv, .xlsx or .parquet (with --engine spark: a "
+                        ".parquet folder)")
+    engine_options(export)
     export.set_defaults(run=cmd_export)
 
     demo = commands.add_parser("demo-data", help="write synthetic demo customers")
@@ -320,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1; 0.0.0.0: every interface)")
     serve.add_argument("--port", type=_port, default=8050, help="1-65535 (default: 8050)")
+    serve.add_argument("--data", type=Path, help="customer table every workspace starts with, "
+                       "of any size (default: $C2C_DATA, else the demo customers)")
     serve.set_defaults(run=cmd_serve)
 
     users = commands.add_parser("users", help="manage who may sign in to the web app "
