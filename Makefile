@@ -53,12 +53,15 @@ test: $(VENV)/.installed-test services lint
 corpus: $(VENV)/.installed-test
 	$(BIN)/python -m tests.corpus.build
 
-## bench: the benchmarks in bench/, each printing JSON
+## bench: every benchmark in bench/, each recording its JSON (with the machine, versions and
+## load average) in bench/results.json; about 25 minutes
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_load.py
 	mkdir -p .tmp
+	TMPDIR=$(CURDIR)/.tmp $(BIN)/python bench/bench_scale.py
+	$(BIN)/python bench/load.py --seconds 120
 	@if $(BIN)/python -c 'import pyspark' 2>/dev/null && command -v java >/dev/null 2>&1; then \
 	  TMPDIR=$(CURDIR)/.tmp $(BIN)/python bench/bench_spark.py; \
 	else echo "bench_spark.py skipped: needs the [spark] extra and Java"; fi

@@ -21,6 +21,7 @@ import time
 import warnings
 from statistics import median
 
+from results import save
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
@@ -129,7 +130,7 @@ def main() -> None:
                            capture_output=True, text=True, check=True)
     report = {"fit_9k": bench_fit(data, config), "sweep_9k": bench_sweep(data, config),
               "large": json.loads(large.stdout)}
-    print(json.dumps(report, indent=2))
+    save("core", report, indent=2)
 
 
 if __name__ == "__main__":
