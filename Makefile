@@ -60,6 +60,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_load.py
 	mkdir -p .tmp
+	$(BIN)/python bench/bench_member_rows.py
 	TMPDIR=$(CURDIR)/.tmp $(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/load.py --seconds 120
 	@if $(BIN)/python -c 'import pyspark' 2>/dev/null && command -v java >/dev/null 2>&1; then \

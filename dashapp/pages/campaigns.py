@@ -10,13 +10,10 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from core.campaign import CONTROL, GROUP_RULE, NOT_CONTACTED, TREATMENT, allocate, project
+from core.campaign import GROUP_RULE, allocate, project
 from core.errors import C2CError
 from core.export import (
-    CAMPAIGN_GROUP,
     FORMATS,
-    export_bytes,
-    export_filename,
     exportable_attributes,
     member_list,
     safe_label,
@@ -25,6 +22,7 @@ from core.plan_file import MAX_PLAN_BYTES, plan_from_json, plan_to_json
 from core.plans import current_plans
 from dashapp import ids
 from dashapp.components import (
+    GRAPH_CONFIG,
     create_allocation_table,
     create_plan_form,
     create_problem_alert,
@@ -32,7 +30,8 @@ from dashapp.components import (
     create_unusable_alert,
     create_upload,
 )
-from dashapp.downloads import download_link, offer_file
+from dashapp.downloads import download_link
+from dashapp.exports import export_failed, offer_members
 from dashapp.figures import portfolio_figure
 from dashapp.plan_form import FIELDS, FormError, form_values, plan_from_form
 from dashapp.report import build_report
@@ -249,8 +248,8 @@ def show_portfolio(budget, state, _saved):
     return html.Div([
         html.P("Each segment uses its latest saved plan, or the suggested default until one "
                "is saved.", className="small text-muted"),
-        dcc.Graph(figure=portfolio_figure(allocation.lines, names),
-                  config={"displayModeBar": False}, style={"height": "320px"}),
+        dcc.Graph(figure=portfolio_figure(allocation.lines, names), config=GRAPH_CONFIG,
+                  style={"height": "320px"}),
         create_allocation_table(allocation, names),
     ])
 
@@ -277,16 +276,10 @@ def export_members(clicks, scope, segments, attributes, fmt, selection, state):
     try:
         members = member_list(result, segments=chosen, mask=mask, attributes=attributes or (),
                               plans=current_plans(store.plans, result, store.plan_key(result)))
-        content = export_bytes(members, fmt)
     except C2CError as error:
-        return no_update, create_problem_alert("The export failed.", [str(error)])
-    name = export_filename(store.data(view.data).source, result.k, chosen, fmt,
-                           selection=scope == "selection")
-    counts = members[CAMPAIGN_GROUP].value_counts()
-    groups = ", ".join(f"{counts.get(group, 0):,} {group}"
-                       for group in (TREATMENT, CONTROL, NOT_CONTACTED))
-    return (offer_file(content, name),
-            html.Span(f"{len(members):,} customers exported to {name} ({groups})."))
+        return no_update, export_failed(error)
+    return offer_members(members, fmt, data_label=store.data(view.data).source, k=result.k,
+                         segments=chosen, selection=scope == "selection")
 
 
 @callback(Output(ids.PLAN_DOWNLOAD, "data"), Output(ids.PLAN_STATUS, "children",

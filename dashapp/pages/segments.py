@@ -56,6 +56,7 @@ from dashapp.figures import (
     segment_map,
 )
 from dashapp.glossary import explained
+from dashapp.members_table import create_members_card
 from dashapp.state import PCA_COMPONENTS, ViewState, parse_state, segment_numbers
 from dashapp.store import get_store, map_key
 from dashapp.theme import highlighted_colours
@@ -188,6 +189,7 @@ def layout(**query: str) -> html.Div:
                 # the spinner is for new cards only, not while their stability badges fill in
                 dcc.Loading(dbc.Row(id=ids.SEGMENT_CARDS, className="g-3"), delay_show=300,
                             target_components={ids.SEGMENT_CARDS: "children"}),
+                create_members_card(),
             ], lg=9),
         ], className="g-3"),
     ])
