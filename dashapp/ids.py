@@ -121,6 +121,8 @@ REPORT_DOWNLOAD = "report-download"
 
 # members table (Segments page; dashapp/members_table.py)
 MEMBERS_GRID = "members-grid"
+MEMBERS_TOGGLE = "members-toggle"  # shows / hides the list (closed: no rows are fetched)
+MEMBERS_OPEN = "members-open"  # dbc.Collapse around the list
 MEMBERS_CAPTION = "members-caption"
 MEMBERS_FORMAT = "members-format"
 MEMBERS_EXPORT = "members-export"

@@ -5,6 +5,7 @@ highlighted segments, else everyone. The grid (dash-ag-grid's infinite row model
 rows a block at a time; the server sorts, filters and pages the member list
 (:mod:`core.member_rows`), so a million customers never travel to the browser. "Export these"
 writes what the table shows, through the same member list and export as the Campaigns page.
+The list opens on request: while it is closed a k change fetches no rows for it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ NUMBER_FORMATS = {"distance_to_centre": ".2f", "PURCHASES_FREQUENCY": ".0%", "TE
                   **dict.fromkeys(("BALANCE", "PURCHASES", "CASH_ADVANCE", "CREDIT_LIMIT",
                                    "PAYMENTS"), ",.0f")}
 OTHER_NUMBERS = ",.2~f"
-BLOCK_ROWS = 100  # rows per request; core.member_rows caps a request at 500
+BLOCK_ROWS = 50  # rows per request (a few pages); core.member_rows caps a request at 500
 NO_ROWS = {"rowData": [], "rowCount": 0}
 
 
@@ -81,10 +82,15 @@ def _base_columns() -> list[dict]:
 
 
 def create_members_card() -> dbc.Card:
-    """The card: which customers it lists, the grid, and "Export these" with a format."""
+    """The card: which customers it lists, the grid, and "Export these" with a format; the
+    list behind a "Show the customers" button."""
     return dbc.Card([
-        dbc.CardHeader("Customer list", className="fw-semibold"),
-        dbc.CardBody([
+        dbc.CardHeader(html.Div([
+            html.Span("Customer list", className="fw-semibold"),
+            dbc.Button("Show the customers", id=ids.MEMBERS_TOGGLE, size="sm", color="primary",
+                       outline=True, className="py-0"),
+        ], className="d-flex justify-content-between align-items-center")),
+        dbc.Collapse(dbc.CardBody([
             html.Div(id=ids.MEMBERS_CAPTION, className="small text-muted mb-2"),
             dag.AgGrid(
                 id=ids.MEMBERS_GRID, rowModelType="infinite", columnDefs=_base_columns(),
@@ -109,7 +115,7 @@ def create_members_card() -> dbc.Card:
                    "and plan name) for the customers in the table, in its order.",
                    className="small text-muted mt-2 mb-0"),
             download_link(ids.MEMBERS_DOWNLOAD),
-        ]),
+        ]), id=ids.MEMBERS_OPEN, is_open=False),
     ], className="mt-3")
 
 
@@ -143,10 +149,26 @@ def _request(request) -> dict:
     return request if isinstance(request, dict) else {}
 
 
-@callback(Output(ids.MEMBERS_GRID, "columnDefs"), Input(ids.STATE, "data"),
-          State(ids.MEMBERS_GRID, "columnDefs"))
-def show_columns(state, shown):
-    """The columns of the loaded file's member list (its pass-through attributes vary)."""
+# The button opens and closes the list, in the browser.
+dash.clientside_callback(
+    """function (clicks, open) {
+        return clicks ? [!open, open ? "Show the customers" : "Hide the customers"]
+                      : [window.dash_clientside.no_update, window.dash_clientside.no_update];
+    }""",
+    Output(ids.MEMBERS_OPEN, "is_open"), Output(ids.MEMBERS_TOGGLE, "children"),
+    Input(ids.MEMBERS_TOGGLE, "n_clicks"), State(ids.MEMBERS_OPEN, "is_open"),
+    prevent_initial_call=True,
+)
+
+
+@callback(Output(ids.MEMBERS_GRID, "columnDefs"), Input(ids.MEMBERS_OPEN, "is_open"),
+          State(ids.STATE, "data"), State(ids.MEMBERS_GRID, "columnDefs"),
+          prevent_initial_call=True)
+def show_columns(is_open, state, shown):
+    """The columns of the loaded file's member list (its pass-through attributes vary), when
+    the list opens (the data set does not change while the page is open)."""
+    if not is_open:
+        return no_update
     try:
         _, result = get_store().current(state)
     except C2CError:
@@ -176,19 +198,23 @@ def serve_rows(request, state, highlight, selection):
                      bool(request.get("filterModel"))))
 
 
-# The list changes with the view, the highlight and the map selection: the grid drops its
-# blocks and asks again from the first page (serve_rows reads them as State).
+# The list changes with the view, the highlight and the map selection: while it is open the
+# grid drops its blocks and asks again from the first page (serve_rows reads them as State);
+# a closed list does so when it opens.
 dash.clientside_callback(
-    """function () {
-        dash_ag_grid.getApiAsync(arguments[arguments.length - 1]).then(api => {
-            api.paginationGoToFirstPage();
-            api.purgeInfiniteCache();
-        });
+    """function (state, highlight, selection, open, grid) {
+        if (open) {
+            dash_ag_grid.getApiAsync(grid).then(api => {
+                api.paginationGoToFirstPage();
+                api.purgeInfiniteCache();
+            });
+        }
         return window.dash_clientside.no_update;
     }""",
     Output(ids.MEMBERS_GRID, "id"),  # never set: no_update
     Input(ids.STATE, "data"), Input(ids.SEGMENT_FILTER, "value"), Input(ids.SELECTION, "data"),
-    State(ids.MEMBERS_GRID, "id"), prevent_initial_call=True,
+    Input(ids.MEMBERS_OPEN, "is_open"), State(ids.MEMBERS_GRID, "id"),
+    prevent_initial_call=True,
 )
 
 

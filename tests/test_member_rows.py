@@ -370,10 +370,11 @@ def test_at_most_thirty_pass_through_columns_come_before_the_key_columns():
 
 
 def test_columns_follow_the_loaded_file(demo_state):
-    columns = members_table.show_columns(demo_state, None)
+    assert members_table.show_columns(False, demo_state, None) is no_update  # closed: nothing
+    columns = members_table.show_columns(True, demo_state, None)
     fields = [c["field"] for c in columns]
     assert fields[:3] == ["CUST_ID", "segment", "distance_to_centre"]
     assert fields[3:] == list(KEY_COLUMNS)
     assert columns[1]["filter"] == "agNumberColumnFilter" and \
         columns[0]["filter"] == "agTextColumnFilter"
-    assert members_table.show_columns(demo_state, columns) is no_update
+    assert members_table.show_columns(True, demo_state, columns) is no_update

@@ -50,6 +50,8 @@ def _members(demo_state) -> tuple[pd.DataFrame, object]:
 def _open(dash_duo, app) -> None:
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segments")
+    dash_duo.wait_for_element(f"#{ids.SEGMENT_CARDS} .c2c-segment-card", timeout=TIMEOUT)
+    click(dash_duo, f"#{ids.MEMBERS_TOGGLE}")  # the list opens on request
     wait_for(dash_duo, lambda: _count(dash_duo) == 9000, "9,000 customers in the table")
 
 
