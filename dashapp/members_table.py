@@ -145,6 +145,17 @@ def _caption(result: Segmentation, segments, mask: np.ndarray | None, total: int
     return [f"{total:,} customers {who}; ", shown, " match the column filters."]
 
 
+def _listed(state, highlight, selection, *, plans: bool = False):
+    """The view, segmentation, (segments, mask) and member list the table lists; with
+    ``plans``, with campaign group and plan name as the Campaigns export writes them."""
+    store = get_store()
+    view, result = store.current(state)
+    segments, mask = _scope(store, view, result, highlight, selection)
+    chosen = current_plans(store.plans, result, store.plan_key(result)) if plans else None
+    return view, result, segments, mask, member_list(
+        result, segments=segments, mask=mask, attributes=table_attributes(result), plans=chosen)
+
+
 def _request(request) -> dict:
     return request if isinstance(request, dict) else {}
 
@@ -183,13 +194,9 @@ def show_columns(is_open, state, shown):
           prevent_initial_call=True)
 def serve_rows(request, state, highlight, selection):
     """The block of rows the grid asked for, sorted and filtered, and the caption."""
-    store = get_store()
     request = _request(request)
     try:
-        view, result = store.current(state)
-        segments, mask = _scope(store, view, result, highlight, selection)
-        members = member_list(result, segments=segments, mask=mask,
-                              attributes=table_attributes(result))
+        _, result, segments, mask, members = _listed(state, highlight, selection)
         page = member_page(members, request)
     except C2CError as error:
         return NO_ROWS, html.Span(f"No customers to list: {error}", className="text-danger")
@@ -228,16 +235,11 @@ def export_these(clicks, fmt, request, state, highlight, selection):
     """The customers of the table, with its filters and order, as the Campaigns page's export."""
     if not clicks:
         return no_update, no_update
-    store = get_store()
     request = _request(request)
     try:
-        view, result = store.current(state)
-        segments, mask = _scope(store, view, result, highlight, selection)
-        members = member_list(result, segments=segments, mask=mask,
-                              attributes=table_attributes(result),
-                              plans=current_plans(store.plans, result, store.plan_key(result)))
+        view, result, segments, mask, members = _listed(state, highlight, selection, plans=True)
         shown = matching_members(members, request.get("filterModel"), request.get("sortModel"))
     except C2CError as error:
         return no_update, export_failed(error)
-    return offer_members(shown, fmt, data_label=store.data(view.data).source, k=result.k,
+    return offer_members(shown, fmt, data_label=get_store().data(view.data).source, k=result.k,
                          segments=segments, selection=mask is not None)
