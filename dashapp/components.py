@@ -349,12 +349,13 @@ def create_projection(projection: Projection) -> dbc.Card:
     mde = "—" if projection.mde is None else f"{100 * projection.mde:.2f} points"
     figures = [
         ("Audience", f"{projection.audience:,}"), ("Contacted", f"{projection.treated:,}"),
-        ("Control group", f"{projection.control:,}"),
+        (explained("Control group", "control_group"), f"{projection.control:,}"),
         ("Not contacted (budget cap)", f"{projection.not_contacted:,}"),
         ("Total cost", f"{projection.total_cost:,.0f}"),
         ("Expected responders", f"{projection.expected_responders:,.0f}"),
-        ("Incremental revenue", f"{projection.incremental_revenue:,.0f}"), ("ROI", roi),
-        ("Smallest measurable uplift", mde),
+        (explained("Incremental revenue", "incremental_revenue"),
+         f"{projection.incremental_revenue:,.0f}"), (explained("ROI", "roi"), roi),
+        (explained("Smallest measurable uplift", "mde"), mde),
     ]
     return dbc.Card(dbc.CardBody([
         html.H6("Projection", className="card-title"),

@@ -1,7 +1,8 @@
 """Plain words for every statistical term the app shows, written for a marketer, defined once.
 
 Each term has one sentence; :func:`explained` puts it on an info mark beside a label (the
-browser shows it on hover and keyboard focus), so a page never explains a term its own way.
+browser shows it on hover and keyboard focus; the mark's "i" is drawn by style.css, so the
+label's text stays the label), so a page never explains a term its own way.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ TERMS: dict[str, str] = {
                          "month, 0 never.",
     "distance": "How far the customer is from the typical member of the segment: small "
                 "distances are the clearest examples of it.",
+    "control_group": "Customers of the audience who are not contacted, so the campaign's effect "
+                     "can be measured against them.",
+    "incremental_revenue": "Revenue the campaign is expected to add: the expected responders "
+                           "times the value of a responder.",
+    "roi": "Return on the money spent: incremental revenue minus cost, divided by cost.",
+    "mde": "The smallest lift in response rate the control group can tell apart from chance "
+           "(95 % confidence, 80 % power); a smaller expected lift cannot be proven.",
     "kpi_scope": "The numbers describe the customers lassoed on the map; without a lasso, "
                  "the highlighted segments; without either, every customer.",
 }
@@ -40,5 +48,4 @@ TERMS: dict[str, str] = {
 
 def explained(label: str | list, term: str) -> html.Span:
     """``label`` with an info mark whose tooltip is :data:`TERMS` ``[term]``."""
-    return html.Span([label, html.Span("i", className="c2c-info", title=TERMS[term],
-                                       tabIndex="0")])
+    return html.Span([label, html.Span(className="c2c-info", title=TERMS[term], tabIndex="0")])

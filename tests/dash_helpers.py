@@ -29,7 +29,7 @@ def text_of(component) -> str:
     if isinstance(component, str | int | float):
         return str(component)
     if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
+        return " ".join(text for text in map(text_of, component) if text)
     return text_of(getattr(component, "children", None))
 
 
