@@ -42,6 +42,8 @@ sys.path.insert(0, str(HERE))
 from bench_browser import Browser, analyse  # noqa: E402
 from results import save  # noqa: E402
 
+from tests.servers import free_port  # noqa: E402  (bench_browser put the project on the path)
+
 ROOT = HERE.parent
 TARGETS = {"engine_first_fit_s": 20, "k_change_cold_s": 3, "k_change_warm_s": 1,
            "response_bytes_max": 1_000_000, "sweep_s": 60, "export_s": 10, "peak_rss_gb": 4}
@@ -169,7 +171,7 @@ def export(tab: Browser, base: str, folder: Path) -> dict:
 
 
 def app(path: Path, folder: Path) -> dict:
-    port = psutil.Process().pid % 20000 + 30000
+    port = free_port()
     env = {**os.environ, "C2C_CACHE_DIR": str(folder / "cache"), "OMP_NUM_THREADS": "1"}
     start = time.perf_counter()
     server = subprocess.Popen([str(Path(sys.executable).with_name("c2c")), "serve", "--port",

@@ -291,18 +291,13 @@ def cmd_demo_data(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     _check_address(args.host, args.port)
     from dashapp.app import create_app
-    from dashapp.config import Settings
+    from dashapp.config import Settings, existing_file
     settings = Settings.from_env()
     if args.data is not None:
-        settings = replace(settings, data_file=_served_file(args.data))
+        settings = replace(settings, data_file=existing_file("--data", str(args.data)))
     settings.check_served_on(args.host)
     create_app(settings).run(host=args.host, port=args.port, debug=False)
 
-
-def _served_file(path: Path) -> Path:
-    if not path.is_file():
-        raise ConfigError(f"--data: no such file: {path}")
-    return path.resolve()
 
 
 def _users_file(args: argparse.Namespace) -> Path:

@@ -46,7 +46,7 @@ def _hours(name: str, default: float = 24.0) -> float:
     return hours
 
 
-def _existing_file(name: str, path: str) -> Path:
+def existing_file(name: str, path: str) -> Path:
     """``path`` resolved, or a ConfigError naming ``name`` when there is no such file."""
     resolved = Path(path).expanduser().resolve()
     if not resolved.is_file():
@@ -106,7 +106,7 @@ class Settings:
             proxies=_count("C2C_PROXIES"),
             retention_hours=_hours("C2C_RETENTION_HOURS"),
             prefetch=_flag("C2C_PREFETCH", default=True),
-            data_file=_existing_file("C2C_DATA", data_file) if data_file else None,
+            data_file=existing_file("C2C_DATA", data_file) if data_file else None,
         )
 
     def check_served_on(self, host: str | None) -> None:

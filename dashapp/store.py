@@ -41,6 +41,7 @@ DEMO_ID = "demo"  # the data set every workspace starts with, unless the server 
 RETENTION_HOURS = 24.0
 TICKET_SECONDS = 600  # a background fit must start this soon after it was asked for
 STORE_BYTES = 2 * 1024 ** 3
+RECENT_MASKS = 4  # lasso masks kept per process (a million customers: 1 MB each)
 RECENT_VALUES = 24  # unpickled results kept per process (a 9k-row segmentation is ~2.5 MB)
 STABILITY_RESAMPLES = 5  # re-fits on half the customers behind each card's stability badge
 PREFETCH_SECONDS = 0.5  # a neighbouring k estimated to fit quicker than this is fitted ahead
@@ -205,6 +206,7 @@ class Store:
         """A forked background job starts with its own recent values, and a lock the parent's
         threads may have held at the fork."""
         self._guard = threading.Lock()
+        self._masks: OrderedDict[tuple, np.ndarray | None] = OrderedDict()
         self._recent: OrderedDict[tuple, object] = OrderedDict()
 
     def prepared(self, data_id: str, config: SegmentationConfig) -> PreparedData:
@@ -312,10 +314,25 @@ class Store:
         """The customers inside a lasso or box drawn on the current map; None if there is none.
 
         A selection drawn on another map (other data, features, scaling or PCA) is ignored, and
-        so is one that is not a well-formed outline (it comes from the browser).
+        so is one that is not a well-formed outline (it comes from the browser). The last masks
+        are kept in this process: one render asks for the same one in each of its views.
         """
         if not isinstance(selection, dict) or selection.get("map") != map_key(view):
             return None
+        key = ("mask", repr(selection))
+        with self._guard:
+            if key in self._masks:
+                return self._masks[key]
+        mask = self._inside(view, selection)
+        if mask is not None:
+            mask.flags.writeable = False  # shared by every view that asks
+        with self._guard:
+            self._masks[key] = mask
+            while len(self._masks) > RECENT_MASKS:
+                self._masks.popitem(last=False)
+        return mask
+
+    def _inside(self, view: ViewState, selection: dict) -> np.ndarray | None:
         shape = "lasso" if "lasso" in selection else "box"
         outline = selection.get(shape)
         if not isinstance(outline, dict):

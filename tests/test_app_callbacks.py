@@ -245,6 +245,9 @@ def test_lasso_selection_narrows_kpis_distribution_and_heatmap(pages, demo_state
     drawn_on = map_key(store.active(demo_state))
     box = {"box": {"x": [float(coords[:, 0].min()), 0.0], "y": [-10.0, 10.0]}, "map": drawn_on}
     expected = int((coords[:, 0] <= 0).sum())
+    mask = store.selection_mask(store.active(demo_state), box)
+    assert store.selection_mask(store.active(demo_state), box) is mask  # tested once a render
+    assert not mask.flags.writeable and int(mask.sum()) == expected
     assert f"Selected on the map: {expected:,} customers" in text_of(
         pages.segments.show_kpis(demo_state, box, None))
     assert pages.segments.draw_distribution(demo_state, "BALANCE", box, None).data[0].name \
