@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.currency import money
+
 MEDIAN_COLUMNS: tuple[str, ...] = (
     "CREDIT_LIMIT", "BALANCE", "PURCHASES", "ONEOFF_PURCHASES",
     "INSTALLMENTS_PURCHASES", "CASH_ADVANCE", "PAYMENTS",
@@ -82,7 +84,8 @@ class Cleaner:
             kind = "median" if column in MEDIAN_COLUMNS else "most common value"
             value = self.fill_values_[column]
             out.loc[missing, column] = value
-            rule = f"missing → {kind} ({value:,.4g})"
+            shown = money(value) if column in MEDIAN_COLUMNS else f"{value:,.4g}"  # amounts
+            rule = f"missing → {kind} ({shown})"
             steps.append(CleaningStep(column, rule, int(missing.sum())))
         missing = out["MINIMUM_PAYMENTS"].isna()
         no_payment = missing & (out["PAYMENTS"] == 0)
@@ -90,10 +93,9 @@ class Cleaner:
         out.loc[missing & ~no_payment, "MINIMUM_PAYMENTS"] = self.fill_values_["MINIMUM_PAYMENTS"]
         steps.append(CleaningStep("MINIMUM_PAYMENTS", "missing with no payments → 0",
                                   int(no_payment.sum())))
-        steps.append(CleaningStep(
-            "MINIMUM_PAYMENTS",
-            f"missing → median of paying customers ({self.fill_values_['MINIMUM_PAYMENTS']:,.4g})",
-            int((missing & ~no_payment).sum())))
+        fill = money(self.fill_values_["MINIMUM_PAYMENTS"])
+        steps.append(CleaningStep("MINIMUM_PAYMENTS", f"missing → median of paying customers "
+                                  f"({fill})", int((missing & ~no_payment).sum())))
         parts = out["ONEOFF_PURCHASES"] + out["INSTALLMENTS_PURCHASES"]
         mismatch = ~np.isclose(out["PURCHASES"], parts)
         out.loc[mismatch, "PURCHASES"] = parts[mismatch]

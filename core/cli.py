@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from core.campaign import campaign_summary, default_plan
 from core.clustering import ALGORITHMS, K_MAX, K_MIN
+from core.currency import currency
 from core.demo import DEMO_PATH, DEMO_SEED, generate_demo_data
 from core.errors import C2CError, ConfigError
 from core.export import CAMPAIGN_GROUP, FORMATS, with_campaign, write_export
@@ -447,6 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``c2c``; a bad option or input prints one clear message and returns exit code 2."""
     try:
         args = build_parser().parse_args(argv)
+        currency()  # a bad C2C_CURRENCY stops the command before any work
         args.run(args)
     except C2CError as exc:
         print(f"c2c: error: {exc}", file=sys.stderr)

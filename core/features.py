@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.schema import COLUMN_BY_NAME
+from core.schema import COLUMN_BY_NAME, unit_of
 
 
 def safe_divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -28,7 +28,13 @@ class Feature:
     label: str
     description: str
     compute: Callable[[pd.DataFrame], pd.Series]
+    kind: str  # money, monthly money, share or ratio (see core.schema.unit_of)
     skewed: bool = False  # heavy right tail: log1p before scaling
+
+    @property
+    def unit(self) -> str:
+        """Plain-language unit, e.g. ``currency per month``."""
+        return unit_of(self.kind)
 
 
 @dataclass(frozen=True)
@@ -54,34 +60,35 @@ def _total_spending(f: pd.DataFrame) -> pd.Series:
 
 FEATURES: tuple[Feature, ...] = (
     Feature("TOTAL_SPENDING", "Total spending",
-            "Purchases plus cash advances over the six months", _total_spending, skewed=True),
+            "Purchases plus cash advances over the six months", _total_spending, "money",
+            skewed=True),
     Feature("ONEOFF_SHARE", "One-off share",
             "Share of purchases paid in a single payment",
-            lambda f: safe_divide(f["ONEOFF_PURCHASES"], f["PURCHASES"])),
+            lambda f: safe_divide(f["ONEOFF_PURCHASES"], f["PURCHASES"]), "share"),
     Feature("INSTALLMENT_SHARE", "Installment share",
             "Share of purchases paid in installments",
-            lambda f: safe_divide(f["INSTALLMENTS_PURCHASES"], f["PURCHASES"])),
+            lambda f: safe_divide(f["INSTALLMENTS_PURCHASES"], f["PURCHASES"]), "share"),
     Feature("CASH_ADVANCE_SHARE", "Cash-advance share",
             "Share of total spending taken as cash advances",
-            lambda f: safe_divide(f["CASH_ADVANCE"], _total_spending(f))),
+            lambda f: safe_divide(f["CASH_ADVANCE"], _total_spending(f)), "share"),
     Feature("UTILISATION", "Credit utilisation",
             "Balance as a share of the credit limit",
-            lambda f: safe_divide(f["BALANCE"], f["CREDIT_LIMIT"]), skewed=True),
+            lambda f: safe_divide(f["BALANCE"], f["CREDIT_LIMIT"]), "ratio", skewed=True),
     Feature("PAYMENT_TO_MINIMUM", "Payments to minimum",
             "Payments made divided by minimum payments due",
-            lambda f: safe_divide(f["PAYMENTS"], f["MINIMUM_PAYMENTS"]), skewed=True),
+            lambda f: safe_divide(f["PAYMENTS"], f["MINIMUM_PAYMENTS"]), "ratio", skewed=True),
     Feature("CASH_ADVANCE_TO_LIMIT", "Cash advance to limit",
             "Cash advances as a share of the credit limit",
-            lambda f: safe_divide(f["CASH_ADVANCE"], f["CREDIT_LIMIT"]), skewed=True),
+            lambda f: safe_divide(f["CASH_ADVANCE"], f["CREDIT_LIMIT"]), "ratio", skewed=True),
     Feature("MONTHLY_PURCHASES", "Monthly purchases",
             "Average purchases per month of tenure",
-            lambda f: safe_divide(f["PURCHASES"], f["TENURE"]), skewed=True),
+            lambda f: safe_divide(f["PURCHASES"], f["TENURE"]), "monthly money", skewed=True),
     Feature("MONTHLY_CASH_ADVANCE", "Monthly cash advance",
             "Average cash advance per month of tenure",
-            lambda f: safe_divide(f["CASH_ADVANCE"], f["TENURE"]), skewed=True),
+            lambda f: safe_divide(f["CASH_ADVANCE"], f["TENURE"]), "monthly money", skewed=True),
     Feature("MONTHLY_PAYMENTS", "Monthly payments",
             "Average payments per month of tenure",
-            lambda f: safe_divide(f["PAYMENTS"], f["TENURE"]), skewed=True),
+            lambda f: safe_divide(f["PAYMENTS"], f["TENURE"]), "monthly money", skewed=True),
 )
 FEATURE_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
 
@@ -118,6 +125,17 @@ def label(name: str) -> str:
     if name in COLUMN_BY_NAME:
         return COLUMN_BY_NAME[name].label
     return FEATURE_BY_NAME[name].label if name in FEATURE_BY_NAME else name
+
+
+def unit(name: str) -> str:
+    """Plain-language unit of a behavioural column or engineered feature, e.g. ``months``."""
+    return (COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME[name]).unit
+
+
+def is_money(name: str) -> bool:
+    """True for a behavioural column or engineered feature that is an amount of money."""
+    column = COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME.get(name)
+    return column is not None and column.kind in ("money", "monthly money")
 
 
 def add_features(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.currency import money
 from core.naming import (
     HIGH_RATIO,
     LOW_LIMIT_RATIO,
@@ -20,7 +21,6 @@ from core.naming import (
     Archetype,
     archetype,
     median_ratio,
-    money,
     months,
     pct,
     population_note,

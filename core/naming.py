@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from core.currency import money
+
 if TYPE_CHECKING:
     from core.profiling import SegmentProfile
 
@@ -112,11 +114,6 @@ TRAITS: tuple[tuple[str, str, str, str, str], ...] = (
 def pct(value: float) -> str:
     """A share as a whole percentage, e.g. ``0.623`` → ``"62 %"``."""
     return f"{100 * value:.0f} %"
-
-
-def money(value: float) -> str:
-    """An amount in the card's currency, e.g. ``1462.3`` → ``"1,462"``."""
-    return f"{value:,.0f}"
 
 
 def customers(count: int) -> str:

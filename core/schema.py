@@ -5,14 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from core.currency import money_unit
+
 Kind = Literal["money", "frequency", "count", "months"]
 
 UNITS: dict[str, str] = {
-    "money": "currency, six months",
     "frequency": "score 0-1",
     "count": "transactions, six months",
     "months": "months",
+    "share": "share 0-1",
+    "ratio": "ratio",
 }
+
+
+def unit_of(kind: str, *, over_period: bool = True) -> str:
+    """Plain-language unit of a kind of value; money in ``C2C_CURRENCY`` (core.currency).
+
+    ``over_period`` money is summed over the six months; otherwise it is held at the end.
+    """
+    if kind == "money":
+        return f"{money_unit()}, six months" if over_period else money_unit()
+    if kind == "monthly money":
+        return f"{money_unit()} per month"
+    return UNITS[kind]
 
 
 @dataclass(frozen=True)
@@ -27,9 +42,8 @@ class Column:
 
     @property
     def unit(self) -> str:
-        """Plain-language unit, derived from the kind; an amount held, not spent over the six
-        months, is in plain currency."""
-        return UNITS[self.kind] if self.over_period else "currency"
+        """Plain-language unit, derived from the kind (see :func:`unit_of`)."""
+        return unit_of(self.kind, over_period=self.over_period)
 
 
 ID_COLUMN = "CUST_ID"

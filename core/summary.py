@@ -21,8 +21,8 @@ SELECTION = "selection"  # row label of the selected customers in the tables bel
 POPULATION = "all"  # row label of all customers when there are no segments
 WHISKER_IQR = 1.5
 
-__all__ = ["POPULATION", "SELECTION", "Histogram", "HistogramResult", "Kpis", "box_stats",
-           "histogram", "histogram_by_segment", "kpis", "migration", "sample_rows",
+__all__ = ["POPULATION", "SELECTION", "Histogram", "Kpis", "box_stats",
+           "histogram", "kpis", "migration", "sample_rows",
            "selection_z_scores", "style_mix"]
 
 
@@ -48,27 +48,6 @@ class Histogram:
 
     edges: np.ndarray
     counts: np.ndarray
-    log: bool
-
-
-@dataclass(frozen=True, eq=False)
-class HistogramResult:
-    """Counts of one column per segment in shared bins.
-
-    Attributes
-    ----------
-    edges : ndarray, shape (bins + 1,)
-        Bin edges in the column's units (evenly spaced on the ``log1p`` scale when ``log``).
-    counts : DataFrame, shape (k, bins)
-        Index: segment numbers; one column per bin.
-    selection : ndarray of int, shape (bins,), or None
-        Counts of the selected customers, when a mask was given.
-    log : bool
-    """
-
-    edges: np.ndarray
-    counts: pd.DataFrame
-    selection: np.ndarray | None
     log: bool
 
 
@@ -131,27 +110,6 @@ def histogram(values: np.ndarray, bins: int = 40, log: bool = False) -> Histogra
     """
     edges, index = _binned(_values(values), bins, log)
     return Histogram(edges, np.bincount(index[index >= 0], minlength=bins), log)
-
-
-def histogram_by_segment(values: np.ndarray, labels: np.ndarray, bins: int = 30,
-                         log: bool = False, mask: np.ndarray | None = None) -> HistogramResult:
-    """Counts of ``values`` per segment in shared bins, and of the selection when ``mask``.
-
-    The bins span all customers' values, so segments and selection are drawn on one axis.
-    Missing and infinite values are ignored; ``log`` needs values >= 0.
-    """
-    values = _values(values)
-    edges, index = _binned(values, bins, log)
-    codes, segments = pd.factorize(_labels(labels, len(values)), sort=True)
-    keep = index >= 0
-    counts = np.bincount(codes[keep] * bins + index[keep], minlength=len(segments) * bins)
-    selection = None
-    if mask is not None:
-        chosen = _mask(mask, len(values)) & keep
-        selection = np.bincount(index[chosen], minlength=bins)
-    table = pd.DataFrame(counts.reshape(len(segments), bins),
-                         index=pd.Index(segments, name="segment"))
-    return HistogramResult(edges, table, selection, log)
 
 
 def style_mix(frame: pd.DataFrame, style_name: str, labels: np.ndarray | None = None,

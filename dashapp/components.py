@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from core.campaign import Allocation, CampaignPlan, Projection
 from core.cleaning import CleaningReport
+from core.currency import money, money_prefix
 from core.loading import CustomerData
 from core.profiling import SegmentProfile
 from core.schema import COLUMN_BY_NAME
@@ -155,8 +156,8 @@ def create_kpi_cards(kpis: Kpis, scope: str | html.Span) -> html.Div:
         (explained("Avg purchase frequency", "frequency"), f"{kpis.purchases_frequency:.2f}"),
         (explained("Avg cash-advance frequency", "frequency"),
          f"{kpis.cash_advance_frequency:.2f}"),
-        ("Avg tenure", f"{kpis.tenure:.1f} months"),
-        ("Total spending", compact_number(kpis.total_spending)),
+        ("Avg tenure", [f"{kpis.tenure:.1f} ", html.Span("months", className="c2c-kpi-unit")]),
+        ("Total spending", money_prefix() + compact_number(kpis.total_spending)),
     ]
     return html.Div([
         html.Div(scope, className="c2c-scope small text-muted mb-1"),
@@ -211,7 +212,7 @@ def create_segment_card(profile: SegmentProfile, highlighted: bool,
         html.Details(more, className="card-body pt-0 small c2c-more"),
     ], className="card c2c-segment-card h-100" + (" c2c-highlighted" if highlighted else ""),
         style={"--c2c-segment": segment_colour(profile.segment)})
-    return html.Div(card, className="col-md-6 col-xxl-4")
+    return html.Div(card, className="col-md-6 col-lg-4")
 
 
 def noise_text(n_noise: int, n_customers: int) -> str:
@@ -295,8 +296,8 @@ def create_segment_result(segment: int, name: str, description: str | None, dist
         html.P(description or "Descriptions come with the current segmentation; a model file "
                "carries segment names only.",
                className="small mb-2" + ("" if description else " text-muted")),
-        html.Div(f"Distance to the segment's centre: {distance:.2f}{typical_text}",
-                 className="small"),
+        html.Div(explained(f"Distance to the segment's centre: {distance:.2f}{typical_text}",
+                           "distance"), className="small"),
         html.Div(f"Model: {model_source}", className="small text-muted"),
         *[dbc.Alert(note, color="warning", className="small py-1 px-2 mt-2 mb-0")
           for note in notes],
@@ -338,7 +339,7 @@ def create_plan_form(plan: CampaignPlan) -> dbc.Row:
         return dbc.Input(id=field_id, type=kind, value=values[field.name], debounce=True,
                          step="any")
 
-    return dbc.Row([dbc.Col([dbc.Label(f.label, className="small fw-semibold mb-0"),
+    return dbc.Row([dbc.Col([dbc.Label(f.heading, className="small fw-semibold mb-0"),
                              field_input(f), dbc.FormText(f.help) if f.help else None],
                             md=6, xl=4) for f in FIELDS], className="g-3")
 
@@ -351,10 +352,10 @@ def create_projection(projection: Projection) -> dbc.Card:
         ("Audience", f"{projection.audience:,}"), ("Contacted", f"{projection.treated:,}"),
         (explained("Control group", "control_group"), f"{projection.control:,}"),
         ("Not contacted (budget cap)", f"{projection.not_contacted:,}"),
-        ("Total cost", f"{projection.total_cost:,.0f}"),
+        ("Total cost", money(projection.total_cost)),
         ("Expected responders", f"{projection.expected_responders:,.0f}"),
         (explained("Incremental revenue", "incremental_revenue"),
-         f"{projection.incremental_revenue:,.0f}"), (explained("ROI", "roi"), roi),
+         money(projection.incremental_revenue)), (explained("ROI", "roi"), roi),
         (explained("Smallest measurable uplift", "mde"), mde),
     ]
     return dbc.Card(dbc.CardBody([
@@ -376,18 +377,18 @@ def create_projection(projection: Projection) -> dbc.Card:
 def create_allocation_table(allocation: Allocation, names: list[str]) -> dbc.Table:
     """Who gets how much of the portfolio budget, and why."""
     head = html.Thead(html.Tr([html.Th(h) for h in (
-        "Segment", "Plan", "ROI", "Can contact", "Funded", "Spend", "Incremental revenue",
-        "Why")]))
+        "Segment", "Plan", explained("ROI", "roi"), "Can contact", "Funded", "Spend",
+        explained("Incremental revenue", "incremental_revenue"), "Why")]))
     body = [html.Tr([
         html.Td(f"{line.segment} · {names[line.segment - 1]}"), html.Td(line.plan_name),
         html.Td("—" if line.roi is None else f"{line.roi:.0%}"), html.Td(f"{line.available:,}"),
-        html.Td(f"{line.funded:,}"), html.Td(f"{line.spent:,.0f}"),
-        html.Td(f"{line.incremental_revenue:,.0f}"), html.Td(line.reason, className="small"),
+        html.Td(f"{line.funded:,}"), html.Td(money(line.spent)),
+        html.Td(money(line.incremental_revenue)), html.Td(line.reason, className="small"),
     ]) for line in sorted(allocation.lines, key=lambda line: line.segment)]
     total = html.Tr([html.Th("Total"), html.Td(), html.Th(
         "—" if allocation.roi is None else f"{allocation.roi:.0%}"), html.Td(),
-        html.Td(), html.Th(f"{allocation.spent:,.0f}"),
-        html.Th(f"{allocation.incremental_revenue:,.0f}"),
-        html.Td(f"{allocation.remaining:,.0f} left unspent", className="small")])
+        html.Td(), html.Th(money(allocation.spent)),
+        html.Th(money(allocation.incremental_revenue)),
+        html.Td(f"{money(allocation.remaining)} left unspent", className="small")])
     return dbc.Table([head, html.Tbody([*body, total])], size="sm", hover=True,
                      className="small")

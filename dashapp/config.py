@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.currency import currency
 from core.errors import ConfigError
 
 MB = 1024 * 1024
@@ -91,7 +92,9 @@ class Settings:
         """Settings from ``SECRET_KEY``, ``C2C_CACHE_DIR``, ``C2C_UPLOAD_MAX_MB``, ``REDIS_URL``,
         ``DATABASE_URL`` (campaign plans; default: a SQLite file in the cache directory),
         ``C2C_USERS_FILE``, ``C2C_ALLOW_ANONYMOUS``, ``C2C_HTTPS``, ``C2C_PROXIES``,
-        ``C2C_RETENTION_HOURS``, ``C2C_PREFETCH`` and ``C2C_DATA``."""
+        ``C2C_RETENTION_HOURS``, ``C2C_PREFETCH`` and ``C2C_DATA``; a wrong ``C2C_CURRENCY``
+        (read where amounts are written, core.currency) stops the start too."""
+        currency()
         data_file = os.environ.get("C2C_DATA") or None
         users_file = os.environ.get("C2C_USERS_FILE") or None
         return cls(

@@ -10,6 +10,7 @@ pre-aggregated statistics, and no point carries a pre-formatted hover string.
 from __future__ import annotations
 
 import base64
+import textwrap
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -20,11 +21,13 @@ import plotly.graph_objects as go
 from dash import Patch
 from plotly.subplots import make_subplots
 
-from core.features import label
+from core.currency import money_prefix, money_unit
+from core.features import FEATURE_BY_NAME, is_money, label
+from core.features import unit as unit_of_column
 from core.profiling import SegmentProfile
 from core.projection import MapProjection
 from core.schema import COLUMN_BY_NAME
-from core.summary import POPULATION, SELECTION, Histogram, HistogramResult
+from core.summary import POPULATION, SELECTION, Histogram
 from core.sweep import SweepResult
 from dashapp.theme import (
     BASE_TEMPLATE,
@@ -44,6 +47,7 @@ from dashapp.theme import (
 )
 
 MAP_MARKER_SIZE = 4
+BOX_LABEL_WIDTH = 20  # characters per line of a box plot's segment names: the plot keeps room
 Z_CLIP = 2.5  # heatmap colours saturate beyond +-2.5 standard deviations
 SELECTION_LABEL = "Selection"
 SWEEP_PANELS: tuple[tuple[str, str], ...] = (
@@ -70,11 +74,22 @@ def segment_label(segment: int, name: str) -> str:
     return f"{segment} · {name}"
 
 
-def column_label(name: str, *, unit: bool = False) -> str:
-    """Business label of a behavioural column or engineered feature, optionally with its unit."""
-    if unit and name in COLUMN_BY_NAME:
-        return f"{label(name)} ({COLUMN_BY_NAME[name].unit})"
+def column_label(name: str, *, unit: bool = False, before_unit: str = " ") -> str:
+    """Business label of a behavioural column or engineered feature, optionally with its unit
+    (after ``before_unit``: ``"<br>"`` puts it on a line of its own in a chart)."""
+    if unit and (name in COLUMN_BY_NAME or name in FEATURE_BY_NAME):
+        return f"{label(name)}{before_unit}({unit_of_column(name)})"
     return label(name)
+
+
+def value_prefix(name: str) -> str:
+    """What goes before a value of the column on axes and in hovers: the currency for money."""
+    return money_prefix() if is_money(name) else ""
+
+
+def value_text(name: str, value: float) -> str:
+    """A value of the column as the app shows it, e.g. ``€1,462`` or ``0.86``."""
+    return f"{value_prefix(name)}{value:{number_format(name)}}"
 
 
 def number_format(name: str) -> str:
@@ -84,8 +99,9 @@ def number_format(name: str) -> str:
 
 def _decimals(name: str) -> int:
     """Decimals shown: 0 for money, counts and months; 2 for scores, shares and ratios."""
-    column = COLUMN_BY_NAME.get(name)
-    return 0 if column is not None and column.kind in ("money", "count", "months") else 2
+    column = COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME.get(name)
+    return 0 if is_money(name) or (column is not None and column.kind in ("count", "months")) \
+        else 2
 
 
 def _segment_numbers(labels: npt.ArrayLike) -> np.ndarray:
@@ -210,23 +226,27 @@ def _legend_entries(names: Sequence[str]) -> list[dict[str, Any]]:
 # --- distributions --------------------------------------------------------------------------
 
 def distribution_figure(stats: pd.DataFrame, feature_label: str, names: Sequence[str],
-                        colours: Sequence[str] | None = None) -> go.Figure:
+                        colours: Sequence[str] | None = None, *, prefix: str = "") -> go.Figure:
     """Horizontal box plots from :func:`core.summary.box_stats`, one per segment.
 
     The selection (a grey box) comes first; groups without customers are left out.
-    ``colours[n - 1]`` overrides segment ``n``'s colour.
+    ``colours[n - 1]`` overrides segment ``n``'s colour; ``prefix`` goes before values (see
+    :func:`value_prefix`).
     """
     # six significant digits: more than any axis or hover shows, and a third fewer bytes
     rows = stats[stats["count"] > 0].map(lambda value: float(f"{value:.6g}"))
     order = [g for g in rows.index if g == SELECTION] + [g for g in rows.index if g != SELECTION]
-    boxes = [go.Box(y=[_group_label(group, names).replace(" — ", "<br>")], orientation="h",
+    boxes = [go.Box(y=["<br>".join(textwrap.wrap(_group_label(group, names), BOX_LABEL_WIDTH,
+                                                  break_on_hyphens=False))],
+                    orientation="h",
                     q1=[rows.at[group, "q1"]], median=[rows.at[group, "median"]],
                     q3=[rows.at[group, "q3"]], lowerfence=[rows.at[group, "lower"]],
                     upperfence=[rows.at[group, "upper"]], mean=[rows.at[group, "mean"]],
                     name=_group_label(group, names), showlegend=False,
                     marker_color=_group_colour(group, colours))
              for group in order]
-    return _figure(boxes, xaxis={"title": feature_label, "nticks": 5},  # unrotated on a narrow card
+    return _figure(boxes, xaxis={"title": feature_label, "nticks": 5,  # unrotated on a narrow card
+                                 "tickprefix": prefix},
                    yaxis={"autorange": "reversed", "title": None, "automargin": True})
 
 
@@ -237,57 +257,31 @@ def _group_colour(group: int | str, colours: Sequence[str] | None) -> str:
     return colours[int(group) - 1] if colours else segment_colour(int(group))
 
 
-def histogram_figure(result: HistogramResult, feature_label: str, names: Sequence[str], *,
-                     share: bool = False) -> go.Figure:
-    """Overlaid bars per segment in shared bins, the selection as a dark outline.
-
-    With ``share`` each group's bars show its share of the group (%), so small segments are
-    comparable with large ones.
-    """
-    groups = [(segment_label(int(s), names[int(s) - 1]), row.to_numpy(), segment_colour(int(s)))
-              for s, row in result.counts.iterrows()]
-    bars = [_bars(result.edges, result.log, counts, label, share,
-                  marker={"color": colour, "opacity": 0.55})
-            for label, counts, colour in groups]
-    if result.selection is not None:
-        bars.append(_bars(result.edges, result.log, result.selection, SELECTION_LABEL, share,
-                          marker={"color": "rgba(0,0,0,0)",
-                                  "line": {"color": SELECTION_GREY, "width": 1.5}}))
-    return _figure(bars, barmode="overlay", bargap=0,
-                   xaxis={"title": feature_label, **_bin_axis(result.edges, result.log)},
-                   yaxis_title="Share of group (%)" if share else "Customers")
-
-
-def histogram_bars(histogram: Histogram, label: str) -> go.Figure:
-    """Bars of one pre-aggregated distribution (:func:`core.summary.histogram`)."""
-    bars = _bars(histogram.edges, histogram.log, histogram.counts, label, False,
-                 marker={"color": LINE_COLOUR})
+def histogram_bars(histogram: Histogram, label: str, *, prefix: str = "") -> go.Figure:
+    """Bars of one pre-aggregated distribution (:func:`core.summary.histogram`), on the
+    ``log1p`` scale when it is; hover shows the bin, ``prefix`` goes before values (see
+    :func:`value_prefix`)."""
+    edges = histogram.edges
+    position = np.log1p(edges) if histogram.log else edges
+    bars = go.Bar(x=(position[:-1] + position[1:]) / 2, width=np.diff(position),
+                  y=histogram.counts, name=label, marker={"color": LINE_COLOUR},
+                  customdata=np.column_stack([edges[:-1], edges[1:]]),
+                  hovertemplate=f"{label}<br>{prefix}%{{customdata[0]:,.4~g}} to "
+                                f"{prefix}%{{customdata[1]:,.4~g}}: %{{y:,}} customers"
+                                "<extra></extra>")
     return _figure([bars], bargap=0.05, showlegend=False, yaxis_title="Customers",
-                   xaxis={"title": label, **_bin_axis(histogram.edges, histogram.log)})
+                   xaxis={"title": label, **_bin_axis(edges, histogram.log, prefix)})
 
 
-def _bars(edges: np.ndarray, log: bool, counts: np.ndarray, name: str, share: bool,
-          **style: Any) -> go.Bar:
-    """Bars between ``edges``, on the ``log1p`` scale when ``log``; hover shows the bin."""
-    position = np.log1p(edges) if log else edges
-    total = max(int(counts.sum()), 1)
-    values = 100 * counts / total if share else counts
-    unit = "%{y:.1f} %" if share else "%{y:,} customers"
-    return go.Bar(x=(position[:-1] + position[1:]) / 2, width=np.diff(position), y=values,
-                  name=name, customdata=np.column_stack([edges[:-1], edges[1:]]),
-                  hovertemplate=f"{name}<br>%{{customdata[0]:,.4~g}} to "
-                                f"%{{customdata[1]:,.4~g}}: {unit}<extra></extra>",
-                  **style)
-
-
-def _bin_axis(edges: np.ndarray, log: bool) -> dict[str, Any]:
+def _bin_axis(edges: np.ndarray, log: bool, prefix: str) -> dict[str, Any]:
     """Axis settings for bins: ticks at 0, 1, 10, 100, ... on the ``log1p`` scale when ``log``."""
     if not log:
-        return {}
+        return {"tickprefix": prefix}
     top = max(float(edges[-1]), 1.0)
     first = 1 if top >= 1000 else 0  # on long axes a tick at 1 crowds the one at 0
     ticks = np.array([0.0] + [10.0 ** p for p in range(first, int(np.ceil(np.log10(top))) + 1)])
-    return {"tickvals": np.log1p(ticks).tolist(), "ticktext": [f"{t:,.0f}" for t in ticks],
+    return {"tickvals": np.log1p(ticks).tolist(),
+            "ticktext": [f"{prefix}{t:,.0f}" for t in ticks],
             "range": [np.log1p(edges[0]), np.log1p(edges[-1])]}
 
 
@@ -305,12 +299,12 @@ def profile_heatmap(profiles: Sequence[SegmentProfile], features: Sequence[str],
     rows = [(f"<b>▶ {segment_label(p.segment, p.name)}</b>" if p.segment in highlight
              else segment_label(p.segment, p.name)) for p in profiles]
     z = np.array([[p.z_scores[f] for f in features] for p in profiles], dtype=float)
-    text = [[f"{p.means[f]:{number_format(f)}}" for f in features] for p in profiles]
+    text = [[value_text(f, p.means[f]) for f in features] for p in profiles]
     if selection is not None:
         chosen = selection.reindex(list(features))
         rows.insert(0, SELECTION_LABEL)
         z = np.vstack([chosen["z_score"].to_numpy(dtype=float), z])
-        text.insert(0, [f"{chosen.at[f, 'mean']:{number_format(f)}}" for f in features])
+        text.insert(0, [value_text(f, chosen.at[f, "mean"]) for f in features])
     z = z.astype(np.float32)  # the hover shows two decimals: half the bytes of float64
     heatmap = go.Heatmap(
         z=np.clip(z, -Z_CLIP, Z_CLIP), x=[column_label(f) for f in features], y=rows,
@@ -388,23 +382,25 @@ def sweep_figure(sweep: SweepResult) -> go.Figure:
 
 def relationship_scatter(x: npt.ArrayLike, y: npt.ArrayLike, x_label: str, y_label: str,
                          log: bool = False, colour: npt.ArrayLike | None = None,
-                         total: int | None = None) -> go.Figure:
+                         total: int | None = None, prefixes: tuple[str, str] = ("", "")
+                         ) -> go.Figure:
     """Scatter of two columns for (a sample of) customers, e.g. payments vs minimum payments.
 
     Pass at most ~3,000 points (:func:`core.summary.sample_rows`) and ``total``, the number of
     customers they were drawn from, so the chart says it shows a sample. ``colour`` optionally
     gives segment numbers; ``log`` puts both axes on a log scale (zeros cannot be drawn there
-    and are counted in the note).
+    and are counted in the note). ``prefixes`` go before x and y values (:func:`value_prefix`).
     """
     xs, ys = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
     marker: dict[str, Any] = {"size": 5, "opacity": 0.5, "color": LINE_COLOUR}
     if colour is not None:
         marker |= _segment_marker(colour)
     points = go.Scattergl(x=xs, y=ys, mode="markers", marker=marker, showlegend=False,
-                          hovertemplate=f"{x_label}: %{{x:,.4~g}}<br>"
-                                        f"{y_label}: %{{y:,.4~g}}<extra></extra>")
-    axis = {"type": "log", "dtick": 1} if log else {"type": "linear"}
-    return _figure([points], xaxis={"title": x_label, **axis}, yaxis={"title": y_label, **axis},
+                          hovertemplate=f"{x_label}: {prefixes[0]}%{{x:,.4~g}}<br>"
+                                        f"{y_label}: {prefixes[1]}%{{y:,.4~g}}<extra></extra>")
+    axis = {"type": "log", "dtick": 1, "tickformat": "~s"} if log else {"type": "linear"}
+    return _figure([points], xaxis={"title": x_label, "tickprefix": prefixes[0], **axis},
+                   yaxis={"title": y_label, "tickprefix": prefixes[1], **axis},
                    annotations=_sample_note(xs, ys, log, total))
 
 
@@ -471,11 +467,13 @@ def portfolio_figure(lines: Sequence[Any], names: Sequence[str]) -> go.Figure:
                    marker_color=colours, hovertemplate="%{y}: ROI %{x:.0%}<extra></extra>",
                    row=1, col=1)
     figure.add_bar(x=[line.spent for line in ordered], y=labels, orientation="h",
-                   marker_color=colours, hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
+                   marker_color=colours,
+                   hovertemplate=f"%{{y}}: {money_prefix()}%{{x:,.0f}}<extra></extra>",
                    row=1, col=2)
     figure.update_layout(template=BASE_TEMPLATE, showlegend=False)
     figure.update_xaxes(tickformat=".0%", title="Return on spend (%)", row=1, col=1)
-    figure.update_xaxes(tickformat=",.0f", title="Budget (currency)", row=1, col=2)
+    figure.update_xaxes(tickformat=",.0f", tickprefix=money_prefix(),
+                        title=f"Budget ({money_unit()})", row=1, col=2)
     figure.update_yaxes(autorange="reversed", title=None)
     figure.update_yaxes(showticklabels=False, row=1, col=2)
     figure.update_annotations(font_size=13)

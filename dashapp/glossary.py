@@ -12,14 +12,15 @@ from dash import html
 TERMS: dict[str, str] = {
     "segment_map": "Every dot is a customer; customers who behave alike sit close together. "
                    "The two axes are the directions in which customers differ most (PCA), "
-                   "each named by the behaviours that drive it.",
-    "pc_share": "The percentage on an axis is how much of all the differences between "
-                "customers that direction shows; the two together rarely show everything.",
+                   "each named by the behaviours that drive it; its percentage is how much of "
+                   "all the differences between customers it shows.",
     "silhouette": "How clearly customers belong to their own segment rather than the nearest "
                   "other one, from -1 to 1: above 0.25 the segments are usable, above 0.5 "
                   "clearly apart.",
     "z_score": "How far a segment's average sits from the average customer, measured in the "
                "usual spread between customers: +1 is clearly above average, -1 clearly below.",
+    "effect_size": "How strongly the segment differs from the other customers on a feature, "
+                   "in their usual spread: 0.5 is a clear difference, 0.8 or more a large one.",
     "stability": "How often the segment comes back when the customers are segmented again on "
                  "random halves of them: stable segments make reliable campaign audiences.",
     "inertia": "How far customers are from the centre of their segment, in total. It always "
@@ -41,6 +42,15 @@ TERMS: dict[str, str] = {
     "roi": "Return on the money spent: incremental revenue minus cost, divided by cost.",
     "mde": "The smallest lift in response rate the control group can tell apart from chance "
            "(95 % confidence, 80 % power); a smaller expected lift cannot be proven.",
+    "algorithm": "The method that groups the customers. K-means, the usual choice, makes "
+                 "compact groups of similar size; the others suit oddly shaped or nested "
+                 "groups, and HDBSCAN decides the number of segments itself.",
+    "scaling": "Puts every behaviour on one scale before grouping, so large amounts do not "
+               "outweigh frequencies. Robust scaling is less swayed by a few extreme customers.",
+    "pca": "Principal component analysis: condenses the behaviours into fewer combined ones "
+           "that keep most of the differences between customers, before grouping.",
+    "seed": "A starting number for the method's random choices: the same seed gives the same "
+            "segments again; another seed may shift a few customers.",
     "kpi_scope": "The numbers describe the customers lassoed on the map; without a lasso, "
                  "the highlighted segments; without either, every customer.",
 }

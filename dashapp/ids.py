@@ -17,6 +17,8 @@ QUALITY_REPORT = "quality-report"
 
 # segments
 K_SLIDER = "k-slider"
+K_VALUE = "k-value"  # the chosen k, beside the slider
+MODEL_SETTINGS = "model-settings"  # algorithm, scaling, PCA and seed, folded away
 FEATURE_PRESET = "feature-preset"
 FEATURE_COLUMNS = "feature-columns"
 FEATURE_HELP = "feature-help"

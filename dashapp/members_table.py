@@ -27,6 +27,8 @@ from core.schema import BEHAVIOUR_COLUMNS, ID_COLUMN
 from dashapp import ids
 from dashapp.downloads import download_link
 from dashapp.exports import export_failed, offer_members
+from dashapp.figures import value_prefix
+from dashapp.glossary import TERMS
 from dashapp.state import ViewState, segment_numbers
 from dashapp.store import Store, get_store
 
@@ -66,9 +68,12 @@ def _column(name: str, values: pd.Series) -> dict:
         fmt = NUMBER_FORMATS.get(name, OTHER_NUMBERS)
         column.update(type="rightAligned", filterParams={"inRangeInclusive": True},
                       valueFormatter={"function": f"params.value == null ? '' : "
+                                                  f"'{value_prefix(name)}' + "
                                                   f"d3.format('{fmt}')(params.value)"})
     if name == ID_COLUMN:
         column.update(pinned="left", flex=0, width=130)
+    if name == "distance_to_centre":
+        column.update(headerTooltip=TERMS["distance"])
     return column
 
 

@@ -18,6 +18,7 @@ from core.campaign import (
     MAX_NAME_LENGTH,
     CampaignPlan,
 )
+from core.currency import money_unit
 from core.errors import ConfigError
 
 
@@ -26,10 +27,16 @@ class Field(NamedTuple):
 
     name: str
     label: str
-    kind: str  # text, channel, number, percent, date, optional
+    kind: str  # text, channel, number (an amount), percent, date, optional (amount), whole
     help: str = ""
     low: float = 0
     high: float = math.inf
+
+    @property
+    def heading(self) -> str:
+        """The label on the form; an amount's names its unit, e.g. ``Cost per contact (€)``."""
+        return f"{self.label} ({money_unit()})" if self.kind in ("number", "optional") \
+            else self.label
 
 
 class FormError(ConfigError):

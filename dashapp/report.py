@@ -18,6 +18,7 @@ import plotly.io as pio
 import plotly.offline
 
 from core.campaign import CampaignPlan, Projection
+from core.currency import money
 from core.features import STYLES, label
 from core.loading import CustomerData
 from core.naming import risk_details
@@ -29,14 +30,22 @@ from core.sweep import SweepResult
 from dashapp.figures import (
     column_label,
     distribution_figure,
-    number_format,
     profile_heatmap,
     segment_label,
     style_mix_bar,
     sweep_figure,
+    value_prefix,
+    value_text,
 )
+from dashapp.glossary import TERMS
 from dashapp.theme import segment_colour
 
+REPORT_TERMS = (("Inertia", "inertia"), ("Silhouette", "silhouette"),
+                ("Calinski–Harabasz", "calinski_harabasz"), ("Davies–Bouldin", "davies_bouldin"),
+                ("z-score", "z_score"), ("Effect size", "effect_size"),
+                ("Stability (Jaccard)", "stability"), ("Control group", "control_group"),
+                ("Incremental revenue", "incremental_revenue"), ("ROI", "roi"),
+                ("Minimum detectable uplift", "mde"))
 DISTRIBUTION_FEATURE = "TOTAL_SPENDING"
 METRIC_LABELS: dict[str, str] = {
     "inertia": "Inertia (within-segment spread; lower is tighter)",
@@ -96,6 +105,7 @@ def build_report(data: CustomerData, segmentation: Segmentation, *,
         _k_section(segmentation, sweep, figures),
         _segments_section(segmentation, stability or segmentation.stability, figures),
         _plans_section(plans, segmentation.profiles),
+        _terms_section(),
     ])
     return (f"<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
             f"<meta http-equiv='Content-Security-Policy' content=\"{CONTENT_POLICY}\">\n"
@@ -192,7 +202,8 @@ def _segments_section(segmentation: Segmentation, stability: StabilityResult | N
         "<h3>Profiles (z-scores: how far each segment's average is from all customers')</h3>",
         figures.html(profile_heatmap(profiles, NUMERIC_FEATURES), tall=True),
         f"<h3>{escape(column_label(DISTRIBUTION_FEATURE, unit=True))} by segment</h3>",
-        figures.html(distribution_figure(stats, column_label(DISTRIBUTION_FEATURE), names)),
+        figures.html(distribution_figure(stats, column_label(DISTRIBUTION_FEATURE), names,
+                                         prefix=value_prefix(DISTRIBUTION_FEATURE))),
         *(figures.html(style_mix_bar(style_mix(frame, s.name, labels), s.label, names))
           for s in STYLES),
     ]
@@ -227,8 +238,7 @@ def _verdict(result: StabilityResult | None, segment: int) -> str:
 
 def _segment_block(profile: SegmentProfile, verdict: str) -> str:
     """Name, size, stability, description, top features, levers and risk signals of a segment."""
-    features = [(f.label, _number(f.segment_mean, number_format(f.name)),
-                 _number(f.population_mean, number_format(f.name)),
+    features = [(f.label, _value(f.name, f.segment_mean), _value(f.name, f.population_mean),
                  "higher" if f.effect > 0 else "lower", _number(f.effect, "+.2f"))
                 for f in profile.top_features]
     levers = [f"<strong>{escape(lever.objective)}</strong>: {escape(lever.offer)} via "
@@ -258,12 +268,12 @@ def _plans_section(plans: Sequence[tuple[CampaignPlan, Projection]],
     names = {p.segment: p.name for p in profiles}
     what = [(plan.name, segment_label(plan.segment, names.get(plan.segment, "?")),
              plan.objective, plan.offer, plan.channel, _number(plan.holdout_share, ".0%"),
-             _number(plan.budget_cap, ",.0f"), str(plan.start),
+             _money(plan.budget_cap), str(plan.start),
              _number(plan.duration_days, ",.0f")) for plan, _ in plans]
     numbers = [(plan.name, plan.segment, _number(p.audience, ",.0f"),
                 _number(p.treated, ",.0f") + (" (budget cap)" if p.capped_by_budget else ""),
-                _number(p.control, ",.0f"), _number(p.total_cost, ",.0f"),
-                _number(p.expected_responders, ",.0f"), _number(p.incremental_revenue, ",.0f"),
+                _number(p.control, ",.0f"), _money(p.total_cost),
+                _number(p.expected_responders, ",.0f"), _money(p.incremental_revenue),
                 _number(p.roi, ".0%"), _points(p.mde), "yes" if p.measurable else "no")
                for plan, p in plans]
     warnings = [f"{plan.name} (segment {plan.segment}): {p.warning}"
@@ -278,6 +288,12 @@ def _plans_section(plans: Sequence[tuple[CampaignPlan, Projection]],
                 "Measurable"), numbers, numeric=tuple(range(1, 10))),
         _list(warnings, empty="Every plan can measure its expected uplift.", css="warning"),
     ])
+
+
+def _terms_section() -> str:
+    """The statistical terms of the report in plain words, as the app's info marks say them."""
+    rows = [(name, TERMS[term]) for name, term in REPORT_TERMS]
+    return "<h2>What the terms mean</h2>\n" + _table(("Term", "Meaning"), rows)
 
 
 # --- HTML helpers ---------------------------------------------------------------------------
@@ -313,6 +329,19 @@ def _points(share: float | None) -> str:
 
 def _number(value: Any, spec: str) -> str:
     """``value`` formatted with ``spec``; a dash when missing or not a finite number."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return format(value, spec)
+    return "—" if _missing(value) else format(value, spec)
+
+
+def _value(name: str, value: Any) -> str:
+    """A value of column ``name`` as the app shows it (money in the currency); a dash if
+    missing."""
+    return "—" if _missing(value) else value_text(name, value)
+
+
+def _money(value: Any) -> str:
+    """An amount in the currency; a dash when missing."""
+    return "—" if _missing(value) else money(value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))

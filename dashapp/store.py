@@ -18,6 +18,7 @@ import diskcache
 import numpy as np
 
 from core.clustering import K_MAX, K_MIN, estimate_fit_seconds
+from core.currency import currency
 from core.demo import DEMO_PATH
 from core.errors import C2CError, ConfigError
 from core.loading import CustomerData, load_customers
@@ -210,8 +211,9 @@ class Store:
         self._recent: OrderedDict[tuple, object] = OrderedDict()
 
     def prepared(self, data_id: str, config: SegmentationConfig) -> PreparedData:
-        """Cleaned, featured and scaled data; independent of k, algorithm and seed."""
-        key = ("prepared", data_id, config.features, config.scaling, config.pca)
+        """Cleaned, featured and scaled data; independent of k, algorithm and seed (its cleaning
+        notes name amounts in the currency)."""
+        key = ("prepared", data_id, config.features, config.scaling, config.pca, currency())
         return self._memo(key, lambda: prepare(self.data(data_id), config))
 
     def projection(self, data_id: str, config: SegmentationConfig) -> MapProjection:
@@ -236,7 +238,7 @@ class Store:
             # stored once under its own key: a new k writes and reads a tenth as much
             return replace(self._segment(data_id, config), prepared=None)
 
-        slim = self._memo(("segmentation", data_id, config), compute)
+        slim = self._memo(segmentation_cache_key(data_id, config), compute)
         return replace(slim, prepared=self.prepared(data_id, config))
 
     def _segment(self, data_id: str, config: SegmentationConfig) -> Segmentation:
@@ -253,7 +255,7 @@ class Store:
         """
         rows = len(self.prepared(data_id, config).frame)
         seconds, link = 0.0, config
-        while link is not None and not self._stored(("segmentation", data_id, link)):
+        while link is not None and not self._stored(segmentation_cache_key(data_id, link)):
             seconds += estimate_fit_seconds(link.algorithm, rows, link.k)
             link = _numbering_reference(link)
         return seconds
@@ -351,6 +353,12 @@ class Store:
     def keep_sweep(self, data_id: str, config: SegmentationConfig, result: SweepResult) -> None:
         """Store a finished k sweep so returning to the page shows it."""
         self.cache.set(("sweep", data_id, replace(config, k=0)), result)
+
+
+def segmentation_cache_key(data_id: str, config: SegmentationConfig) -> tuple:
+    """Where a segmentation is kept: its descriptions name amounts in ``C2C_CURRENCY``, so a
+    cache folder kept across a change of currency never shows the old one."""
+    return ("segmentation", data_id, config, currency())
 
 
 def _numbering_reference(config: SegmentationConfig) -> SegmentationConfig | None:

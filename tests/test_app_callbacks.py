@@ -22,7 +22,7 @@ from core.sweep import sweep_k
 from dashapp import ids
 from dashapp.app import follow_state, state_from_url
 from dashapp.state import ViewState, parse_query, parse_state, segment_numbers
-from dashapp.store import Store, get_store, map_key
+from dashapp.store import Store, get_store, map_key, segmentation_cache_key
 from dashapp.uploads import load_upload
 from tests.conftest import UPLOAD_LIMIT
 from tests.dash_helpers import data_url, text_of
@@ -124,7 +124,7 @@ def test_a_k_change_fits_the_next_k_once_its_last_response_is_sent(app, pages, d
     store = get_store()
     config = SegmentationConfig(k=5, random_state=4242)  # a seed no other test fits
     state = {**demo_state, "k": 5, "seed": 4242}
-    stored = {k: ("segmentation", store.starting_id, replace(config, k=k)) for k in (4, 5, 6)}
+    stored = {k: segmentation_cache_key(store.starting_id, replace(config, k=k)) for k in (4, 5, 6)}
     with app.server.test_request_context("/"):
         pages.segments.apply_controls(5, "seed", [], "kmeans", "standard", False, 4242,
                                       demo_state, pages.segments.HIDDEN)
@@ -158,7 +158,7 @@ def test_prefetch_stays_off_when_it_is_turned_off(tmp_path):
     view = ViewState(store.starting_id, SegmentationConfig(k=3))
     store.segmentation(view.data, view.config)
     store.prefetch_neighbours(view)
-    assert not store._stored(("segmentation", store.starting_id, SegmentationConfig(k=4)))
+    assert not store._stored(segmentation_cache_key(store.starting_id, SegmentationConfig(k=4)))
 
 
 @pytest.mark.parametrize("columns", [[], ["BALANCE"], None, "BALANCE,TENURE", [["x"], 3]])

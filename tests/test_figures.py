@@ -18,7 +18,6 @@ from core.projection import MapProjection, project
 from core.summary import (
     box_stats,
     histogram,
-    histogram_by_segment,
     migration,
     selection_z_scores,
     style_mix,
@@ -171,9 +170,12 @@ def test_distribution_boxes_use_precomputed_statistics(segmentation: Segmentatio
     frame = segmentation.prepared.frame
     mask = np.arange(len(frame)) < 100
     stats = box_stats(frame["BALANCE"], segmentation.labels, mask)
-    figure = figures.distribution_figure(stats, "Balance", names)
-    assert [b.y[0] for b in figure.data] == ["Selection"] + [
+    figure = figures.distribution_figure(stats, "Balance", names, prefix="€")
+    assert [b.y[0].replace("<br>", " ") for b in figure.data] == ["Selection"] + [
         f"{n} · {name}" for n, name in enumerate(names, 1)]
+    lines = [line for b in figure.data for line in b.y[0].split("<br>")]
+    assert all(len(line) <= figures.BOX_LABEL_WIDTH or " " not in line for line in lines)
+    assert figure.layout.xaxis.tickprefix == "€"
     assert figure.data[0].marker.color == SELECTION_GREY
     assert [b.marker.color for b in figure.data[1:]] == list(SEGMENT_COLOURS[:4])
     assert figure.data[1].q1[0] == pytest.approx(stats.loc[1, "q1"], rel=1e-5)  # 6 digits
@@ -189,21 +191,6 @@ def test_distribution_skips_an_empty_selection(segmentation: Segmentation,
     figure = figures.distribution_figure(stats, "Balance", names, colours=["#000000"] * 4)
     assert len(figure.data) == 4
     assert {b.marker.color for b in figure.data} == {"#000000"}
-
-
-@pytest.mark.parametrize("share", [False, True])
-def test_histogram_figure_overlays_segments_and_selection(segmentation: Segmentation,
-                                                          names: list[str], share: bool) -> None:
-    frame = segmentation.prepared.frame
-    result = histogram_by_segment(frame["PURCHASES"], segmentation.labels, bins=12, log=True,
-                                  mask=np.arange(len(frame)) < 50)
-    figure = figures.histogram_figure(result, "Purchases", names, share=share)
-    assert len(figure.data) == 5 and figure.layout.barmode == "overlay"
-    assert [b.marker.color for b in figure.data[:4]] == list(SEGMENT_COLOURS[:4])
-    totals = [sum(b.y) for b in figure.data]
-    expected = [100] * 5 if share else [*result.counts.sum(axis=1), 50]
-    assert totals == pytest.approx(expected)
-    assert figure.layout.xaxis.ticktext[0] == "0"
 
 
 def test_histogram_bars_draw_one_bar_per_bin() -> None:

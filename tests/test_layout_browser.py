@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashapp import ids
-from tests.dash_helpers import TIMEOUT, cards, legend_entries, wait_for
+from tests.dash_helpers import TIMEOUT, cards, legend_entries, plot_js, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +48,10 @@ def test_segments_page_fits_its_width(dash_duo, app, width):
         "return window.scrollY > 500 && "
         "document.querySelector('.navbar').getBoundingClientRect().top === 0"),
         "the navbar stays at the top while the page scrolls")
+    controls = dash_duo.driver.execute_script(
+        "return document.querySelector('.c2c-controls').getBoundingClientRect().top")
+    assert 56 <= controls < 120  # k and the features stay in reach under the navbar
+    assert dash_duo.find_element(f"#{ids.MODEL_SETTINGS}").get_attribute("open") is None
     assert dash_duo.get_logs() == []
 
 
@@ -61,4 +65,24 @@ def test_overview_explains_its_colours_and_its_data(dash_duo, app, width):
     assert legend.startswith("Dots are coloured by segment") and "4 ·" in legend
     assert "Choose segments" in dash_duo.find_element(".c2c-intro").text
     assert dash_duo.driver.execute_script(CUT, ".card-header, .c2c-kpi-title") == []
+    assert dash_duo.get_logs() == []
+
+
+def test_amounts_name_the_currency_it_is_given(dash_duo, app, monkeypatch):
+    monkeypatch.setenv("C2C_CURRENCY", "€")
+    dash_duo.start_server(app)
+    dash_duo.driver.set_window_size(1100, 1000)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
+    dash_duo.wait_for_contains_text(f"#{ids.KPI_ROW}", "TOTAL SPENDING", timeout=TIMEOUT)
+    assert dash_duo.find_elements(".c2c-kpi-value")[-1].text.startswith("€")  # the spending
+    balance = f"{ids.OVERVIEW_CHART}-3"  # the first distribution: balance
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        plot_js(balance, "gd._fullLayout.xaxis.title.text")) == "Balance (€)",
+        "the balance axis names the currency")
+    ticks = [t.text for t in dash_duo.find_elements(f"#{balance} .xtick text")]
+    assert ticks and all(t.startswith("€") for t in ticks), ticks
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/campaigns")
+    dash_duo.wait_for_contains_text(f"#{ids.PORTFOLIO_PANEL}", "Total budget (€)",
+                                    timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text(f"#{ids.PORTFOLIO_VIEW}", "€", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []

@@ -11,10 +11,11 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from core.cleaning import Cleaner
+from core.currency import money
 from core.demo import DEMO_PATH
 from core.features import add_features
 from core.loading import load_customers
-from core.naming import TRAITS, Archetype, archetype, money, name_segments, pct
+from core.naming import TRAITS, Archetype, archetype, name_segments, pct
 from core.pipeline import SegmentationConfig, segment_customers
 from core.profiling import profile_segments
 from core.schema import BEHAVIOUR_COLUMNS

@@ -8,16 +8,19 @@ from datetime import date
 from html import escape
 from html.parser import HTMLParser
 from importlib import import_module
+from pathlib import Path
 
 import plotly.offline
 import pytest
 
+import dashapp
 from core.campaign import default_plan, project
 from core.demo import generate_demo_data
 from core.loading import from_frame
 from core.pipeline import SegmentationConfig, segment_customers, sweep
 from dashapp.components import create_stability_badge
-from dashapp.report import build_report
+from dashapp.glossary import TERMS
+from dashapp.report import REPORT_TERMS, build_report
 from dashapp.store import get_store
 
 HOSTILE = "<script>alert(1)</script>"
@@ -123,6 +126,18 @@ def test_holds_every_section(page, segmentation, k_sweep, plans):
         assert f"{projection.audience:,}" in page
     for line in segmentation.prepared.cleaning.lines():
         assert escape(line) in page
+
+
+def test_its_statistical_terms_are_explained_in_the_apps_words(page):
+    assert "What the terms mean</h2>" in page
+    for name, term in REPORT_TERMS:
+        assert f"<td>{escape(name)}</td><td>{escape(TERMS[term])}</td>" in page
+
+
+def test_every_term_of_the_glossary_is_shown_somewhere():
+    shown = "\n".join(path.read_text() for path in Path(dashapp.__file__).parent.rglob("*.py")
+                      if path.name != "glossary.py")
+    assert [t for t in TERMS if f'"{t}"' not in shown] == []
 
 
 def test_user_text_is_escaped(page):

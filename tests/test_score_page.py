@@ -52,7 +52,7 @@ def downloaded(result: dict) -> bytes:
 # --- one customer ---------------------------------------------------------------------------
 
 def test_form_is_every_column_once(score):
-    columns = [c for stack in score.FORM for _, _, group in stack for c in group]
+    columns = [c for stack in score.FORM for _, group in stack for c in group]
     assert sorted(columns) == sorted(BEHAVIOUR_COLUMNS)
 
 

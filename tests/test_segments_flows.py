@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from core.clustering import (
@@ -62,6 +63,9 @@ def open_segments(dash_duo, app, query: str, k: int) -> None:
 
 
 def choose_algorithm(dash_duo, algorithm: str) -> None:
+    settings = dash_duo.find_element(f"#{ids.MODEL_SETTINGS}")
+    if settings.get_attribute("open") is None:  # folded away at the default settings
+        settings.find_element(By.TAG_NAME, "summary").click()
     Select(dash_duo.find_element(f"#{ids.ALGORITHM}")).select_by_value(algorithm)
 
 

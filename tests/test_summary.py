@@ -15,7 +15,6 @@ from core.summary import (
     SELECTION,
     box_stats,
     histogram,
-    histogram_by_segment,
     kpis,
     migration,
     sample_rows,
@@ -98,27 +97,14 @@ def test_box_stats_of_an_empty_selection(frame: pd.DataFrame,
     assert np.isnan(table.loc[SELECTION, "median"])
 
 
-def test_histogram_by_segment_shares_bins(frame: pd.DataFrame, segmentation: Segmentation,
-                                          mask: np.ndarray) -> None:
-    values, labels = frame["PURCHASES"].to_numpy(), segmentation.labels
-    result = histogram_by_segment(values, labels, bins=20, mask=mask)
-    assert result.counts.shape == (4, 20) and len(result.edges) == 21
-    assert result.counts.to_numpy().sum() == len(values)
-    assert result.selection.sum() == mask.sum()
-    for segment in range(1, 5):
-        expected, _ = np.histogram(values[labels == segment], bins=result.edges)
-        np.testing.assert_array_equal(result.counts.loc[segment].to_numpy(), expected)
-
-
-def test_log_bins_are_even_on_the_log1p_scale(frame: pd.DataFrame,
-                                              segmentation: Segmentation) -> None:
+def test_log_bins_are_even_on_the_log1p_scale(frame: pd.DataFrame) -> None:
     values = frame["CASH_ADVANCE"].to_numpy()
     assert (values == 0).any()
-    result = histogram_by_segment(values, segmentation.labels, bins=10, log=True)
+    result = histogram(values, bins=10, log=True)
     steps = np.diff(np.log1p(result.edges))
     assert result.edges[0] == 0 and steps == pytest.approx(np.full(10, steps[0]))
-    assert result.counts.to_numpy().sum() == len(values)
-    assert result.counts.to_numpy()[:, 0].sum() >= (values == 0).sum()
+    assert result.counts.sum() == len(values)
+    assert result.counts[0] >= (values == 0).sum()
 
 
 def test_log_bins_refuse_negative_values() -> None:

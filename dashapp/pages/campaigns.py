@@ -11,6 +11,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from core.campaign import GROUP_RULE, allocate, project
+from core.currency import money_unit
 from core.errors import C2CError
 from core.export import (
     FORMATS,
@@ -61,7 +62,7 @@ def layout(**_query: str) -> html.Div:
                className="text-muted"),
         dbc.Tabs(id=ids.CAMPAIGN_TABS, active_tab=ids.PORTFOLIO),
         html.Div(id=ids.PORTFOLIO_PANEL, className="py-3", children=[
-            dbc.Row([dbc.Col(dbc.Label("Total budget"), md="auto"),
+            dbc.Row([dbc.Col(dbc.Label(f"Total budget ({money_unit()})"), md="auto"),
                      dbc.Col(dbc.Input(id=ids.PORTFOLIO_BUDGET, type="number", min=0,
                                        value=1_000, debounce=True), md=3)],
                     className="g-2 align-items-center mb-3"),

@@ -27,6 +27,7 @@ from dashapp.figures import (
     histogram_bars,
     relationship_scatter,
     style_mix_bar,
+    value_prefix,
 )
 from dashapp.state import segment_numbers
 from dashapp.store import DEMO_ID, get_store
@@ -99,11 +100,13 @@ def show_overview(state, segments):
              + f": {int(chosen.sum()):,} customers") if segments else "All customers"
     rows = np.flatnonzero(chosen)[sample_rows(int(chosen.sum()), SCATTER_POINTS)]
     figures = [relationship_scatter(frame[x].to_numpy()[rows], frame[y].to_numpy()[rows],
-                                    column_label(x), column_label(y),
-                                    log=log, colour=result.labels[rows], total=int(chosen.sum()))
+                                    column_label(x, unit=True), column_label(y, unit=True),
+                                    log=log, colour=result.labels[rows], total=int(chosen.sum()),
+                                    prefixes=(value_prefix(x), value_prefix(y)))
                for x, y, log in RELATIONSHIPS]
     figures += [histogram_bars(histogram(frame[c].to_numpy()[chosen], log=True),
-                               column_label(c, unit=True)) for c in DISTRIBUTIONS]
+                               column_label(c, unit=True), prefix=value_prefix(c))
+                for c in DISTRIBUTIONS]
     # the mix of the chosen segments from their rows' style codes: no copy of their rows
     figures += [style_mix_bar(style_mix(frame, s, mask=chosen if segments else None)
                               .tail(1), "") for s in MIXES]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from core.currency import money_unit
 from core.errors import ConfigError, DataValidationError, ModelFileError
 from core.export import export_bytes, safe_label
 from core.features import FEATURE_BY_NAME, label
@@ -59,19 +60,18 @@ RANGES: dict[str, FieldRange] = {
     "count": FieldRange(0, 1e5, True, "whole number"),
     "months": FieldRange(6, 12, True, "6 to 12", " (months)"),
 }
-# Form columns, each a stack of (heading, unit, columns) groups.
-FORM: tuple[tuple[tuple[str, str, tuple[str, ...]], ...], ...] = (
-    (("Balances & limits", "currency", ("BALANCE", "CREDIT_LIMIT", "PAYMENTS",
-                                        "MINIMUM_PAYMENTS")),
-     ("Cash advances", "currency", ("CASH_ADVANCE",))),
-    (("Purchases", "currency", ("PURCHASES", "ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES")),
-     ("Transaction counts", "number", ("PURCHASES_TRX", "CASH_ADVANCE_TRX")),
-     ("Tenure", "months, 6 to 12", ("TENURE",))),
-    (("Frequencies", "score 0 to 1", ("BALANCE_FREQUENCY", "PURCHASES_FREQUENCY",
-                                      "ONEOFF_PURCHASES_FREQUENCY",
-                                      "PURCHASES_INSTALLMENTS_FREQUENCY",
-                                      "CASH_ADVANCE_FREQUENCY", "PRC_FULL_PAYMENT")),),
+# Form columns, each a stack of (heading, columns) groups; a group's columns share a kind.
+FORM: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
+    (("Balances & limits", ("BALANCE", "CREDIT_LIMIT", "PAYMENTS", "MINIMUM_PAYMENTS")),
+     ("Cash advances", ("CASH_ADVANCE",))),
+    (("Purchases", ("PURCHASES", "ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES")),
+     ("Transaction counts", ("PURCHASES_TRX", "CASH_ADVANCE_TRX")),
+     ("Tenure", ("TENURE",))),
+    (("Frequencies", ("BALANCE_FREQUENCY", "PURCHASES_FREQUENCY", "ONEOFF_PURCHASES_FREQUENCY",
+                      "PURCHASES_INSTALLMENTS_FREQUENCY", "CASH_ADVANCE_FREQUENCY",
+                      "PRC_FULL_PAYMENT")),),
 )
+GROUP_UNITS = {"count": "number", "months": "months, 6 to 12", "frequency": "score 0 to 1"}
 
 
 def _field(column: str) -> html.Label:
@@ -97,9 +97,16 @@ def _model_card() -> dbc.Card:
     ], className="mb-3")
 
 
+def _group_unit(columns: tuple[str, ...]) -> str:
+    """The unit a form group's heading names: the currency for amounts."""
+    kind = COLUMN_BY_NAME[columns[0]].kind
+    return money_unit() if kind == "money" else GROUP_UNITS[kind]
+
+
 def _one_customer_card() -> dbc.Card:
-    form = dbc.Row([dbc.Col([create_field_group(title, unit, [_field(c) for c in columns])
-                             for title, unit, columns in stack], md=4) for stack in FORM])
+    form = dbc.Row([dbc.Col([create_field_group(title, _group_unit(columns),
+                                                [_field(c) for c in columns])
+                             for title, columns in stack], md=4) for stack in FORM])
     return dbc.Card([
         dbc.CardHeader("One customer", className="fw-semibold"),
         dbc.CardBody([

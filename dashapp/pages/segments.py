@@ -47,6 +47,7 @@ from dashapp.components import (
     noise_text,
 )
 from dashapp.figures import (
+    column_label,
     distribution_figure,
     empty_figure,
     highlight_map,
@@ -54,6 +55,8 @@ from dashapp.figures import (
     profile_heatmap,
     recolour_map,
     segment_map,
+    value_prefix,
+    value_text,
 )
 from dashapp.glossary import explained
 from dashapp.members_table import create_members_card
@@ -85,13 +88,17 @@ def _control_values(config: SegmentationConfig) -> tuple:
 
 
 def _controls(view: ViewState) -> dbc.Card:
+    """k and the features up front; the model settings folded away unless they were changed."""
     k, preset, custom, algorithm, scaling, pca_on, seed = _control_values(view.config)
     presets = [{"label": name.capitalize(), "value": name} for name in PRESETS]
+    tuned = (algorithm, scaling, pca_on, seed) != _control_values(SegmentationConfig())[3:]
     return dbc.Card(dbc.CardBody([
-        dbc.Label("Number of segments (k)", html_for=ids.K_SLIDER, className="fw-semibold mb-4"),
+        html.Div([dbc.Label("Number of segments", html_for=ids.K_SLIDER,
+                            className="fw-semibold mb-0"),
+                  html.Span(f"k = {k}", id=ids.K_VALUE, className="badge text-bg-primary")],
+                 className="d-flex justify-content-between align-items-center mb-2"),
         dcc.Slider(id=ids.K_SLIDER, min=K_MIN, max=K_MAX, step=1, value=k,
-                   marks={k: str(k) for k in (K_MIN, 5, 10, K_MAX)}, updatemode="mouseup",
-                   tooltip={"placement": "top", "always_visible": True}),
+                   marks={k: str(k) for k in (K_MIN, 5, 10, K_MAX)}, updatemode="mouseup"),
         html.Div(id=ids.K_NOTE, className="small text-muted"),
         dbc.Label("Behaviour features", className="fw-semibold mt-3"),
         dbc.RadioItems(id=ids.FEATURE_PRESET, value=preset,
@@ -100,20 +107,26 @@ def _controls(view: ViewState) -> dbc.Card:
         dcc.Dropdown(id=ids.FEATURE_COLUMNS, multi=True, value=custom,
                      placeholder="Pick at least two columns",
                      options=[{"label": label(c), "value": c} for c in FEATURE_CHOICES]),
-        dbc.Label("Algorithm", html_for=ids.ALGORITHM, className="fw-semibold mt-3"),
-        dbc.Select(id=ids.ALGORITHM, value=algorithm,
-                   options=[{"label": ALGORITHM_LABELS[a] + (" (finds its own k)"
-                                                             if a == "hdbscan" else ""),
-                             "value": a} for a in ALGORITHMS]),
-        dbc.Label("Scaling", className="fw-semibold mt-3"),
-        dbc.RadioItems(id=ids.SCALING, value=scaling, inline=True,
-                       options=[{"label": "Standard", "value": "standard"},
-                                {"label": "Robust (median / IQR)", "value": "robust"}]),
-        dbc.Switch(id=ids.PCA_SWITCH, value=pca_on, className="mt-2",
-                   label=f"PCA first (keep {PCA_COMPONENTS:.0%} of variance)"),
-        dbc.Label("Random seed", html_for=ids.SEED, className="fw-semibold mt-2"),
-        dbc.Input(id=ids.SEED, type="number", min=0, step=1, value=seed,
-                  debounce=True, size="sm"),
+        html.Details([
+            html.Summary("Model settings", className="fw-semibold"),
+            dbc.Label(explained("Algorithm", "algorithm"), html_for=ids.ALGORITHM,
+                      className="fw-semibold mt-2"),
+            dbc.Select(id=ids.ALGORITHM, value=algorithm,
+                       options=[{"label": ALGORITHM_LABELS[a] + (" (finds its own k)"
+                                                                 if a == "hdbscan" else ""),
+                                 "value": a} for a in ALGORITHMS]),
+            dbc.Label(explained("Scaling", "scaling"), className="fw-semibold mt-3"),
+            dbc.RadioItems(id=ids.SCALING, value=scaling, inline=True,
+                           options=[{"label": "Standard", "value": "standard"},
+                                    {"label": "Robust (median / IQR)", "value": "robust"}]),
+            dbc.Switch(id=ids.PCA_SWITCH, value=pca_on, className="mt-2",
+                       label=explained(f"PCA first (keep {PCA_COMPONENTS:.0%} of the "
+                                       "differences)", "pca")),
+            dbc.Label(explained("Random seed", "seed"), html_for=ids.SEED,
+                      className="fw-semibold mt-2"),
+            dbc.Input(id=ids.SEED, type="number", min=0, step=1, value=seed,
+                      debounce=True, size="sm"),
+        ], id=ids.MODEL_SETTINGS, open=tuned, className="c2c-more mt-3"),
         html.Div(id=ids.CONFIG_ERROR, className="mt-3"),
     ]), className="c2c-controls")
 
@@ -156,11 +169,12 @@ def layout(**query: str) -> html.Div:
                 dcc.Loading(html.Div(id=ids.SEGMENT_KPIS, className="mb-3"), delay_show=300),
                 dbc.Row([
                     dbc.Col(_graph(ids.SEGMENT_MAP, html.Div([
-                        explained("Segment map (PCA) — lasso to select", "segment_map"),
+                        explained("Segment map — lasso to select", "segment_map"),
                         dbc.Button("Clear selection", id=ids.CLEAR_SELECTION, size="sm",
-                                   color="secondary", outline=True, className="py-0"),
+                                   color="secondary", outline=True,
+                                   className="py-0 text-nowrap ms-2"),
                     ], className="d-flex justify-content-between align-items-center"), 440),
-                        xl=7),
+                        xl=6),
                     dbc.Col(dbc.Card([
                         dbc.CardHeader(dbc.Row([
                             dbc.Col("Distribution by segment", className="fw-semibold"),
@@ -173,7 +187,7 @@ def layout(**query: str) -> html.Div:
                         dbc.CardBody(dcc.Graph(id=ids.DISTRIBUTION, config=GRAPH_CONFIG,
                                                style={"height": "440px"},
                                                figure=empty_figure("Loading…"))),
-                    ], className="h-100"), xl=5),
+                    ], className="h-100"), xl=6),
                 ], className="g-3 mb-3"),
                 html.Div(id=ids.HOVER_CARD, className="small mb-3 c2c-hover-card"),
                 dbc.Row([
@@ -462,6 +476,10 @@ def _silhouette_text(result: Segmentation) -> str:
 
 # A click on a card toggles its segment in the highlight, in the browser (no round trip);
 # new cards (n_clicks 0) change nothing.
+dash.clientside_callback(  # the k shown follows the handle while it is dragged
+    """function (k) { return k == null ? dash_clientside.no_update : "k = " + k; }""",
+    Output(ids.K_VALUE, "children"), Input(ids.K_SLIDER, "drag_value"))
+
 dash.clientside_callback(
     """function (clicks, highlight) {
         const fired = dash_clientside.callback_context.triggered.filter(t => t.value);
@@ -533,8 +551,9 @@ def draw_distribution(state, feature, selection, highlight):
     result, mask, highlight = _scope(state, selection, highlight)
     feature = feature if feature in FEATURE_CHOICES else "TOTAL_SPENDING"
     stats = box_stats(result.prepared.frame[feature].to_numpy(), result.labels, mask)
-    return distribution_figure(stats, label(feature), [p.name for p in result.profiles],
-                               highlighted_colours(highlight))
+    return distribution_figure(stats, column_label(feature, unit=True, before_unit="<br>"),
+                               [p.name for p in result.profiles], highlighted_colours(highlight),
+                               prefix=value_prefix(feature))
 
 
 def draw_heatmap(state, selection, highlight):
@@ -624,6 +643,6 @@ def describe_hovered(hover, state):
     index = int(rows[index])
     profile = result.profiles[result.labels[index] - 1]
     row = result.prepared.frame.iloc[index]
-    values = " · ".join(f"{label(c)} {row[c]:,.0f}" for c in HOVER_VALUES)
+    values = " · ".join(f"{label(c)} {value_text(c, row[c])}" for c in HOVER_VALUES)
     return [html.Strong(f"Customer {row[ID_COLUMN]}"),
             f" — segment {profile.segment}, {profile.name} · {values}"]
