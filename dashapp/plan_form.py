@@ -34,9 +34,11 @@ class Field(NamedTuple):
 
     @property
     def heading(self) -> str:
-        """The label on the form; an amount's names its unit, e.g. ``Cost per contact (€)``."""
-        return f"{self.label} ({money_unit()})" if self.kind in ("number", "optional") \
-            else self.label
+        """The label on the form; an amount's names its unit, e.g. ``Cost per contact (€)``,
+        ``Budget cap (€, optional)``."""
+        if self.kind == "optional":
+            return f"{self.label} ({money_unit()}, optional)"
+        return f"{self.label} ({money_unit()})" if self.kind == "number" else self.label
 
 
 class FormError(ConfigError):
@@ -59,7 +61,7 @@ FIELDS: tuple[Field, ...] = (
     Field("value_per_responder", "Value per responder", "number",
           help="Extra revenue one responder brings"),
     Field("offer_cost_per_responder", "Offer cost per responder", "number"),
-    Field("budget_cap", "Budget cap (optional)", "optional",
+    Field("budget_cap", "Budget cap", "optional",
           "Contacts stop when the expected cost reaches it"),
     Field("holdout_share", "Control group (holdout, %)", "percent",
           "Customers kept out of the campaign to measure it", high=100 * MAX_HOLDOUT),

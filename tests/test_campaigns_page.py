@@ -120,7 +120,7 @@ def _field(name: str) -> int:
     ("response_rate", None, "Expected response (uplift, %): enter a number from 0 to 100."),
     ("holdout_share", 60, "Control group (holdout, %): enter a number from 0 to 50; got 60"),
     ("duration_days", 2.5, "Duration (days): enter a whole number from 1 to 3660; got 2.5"),
-    ("budget_cap", "lots", "Budget cap (optional): enter a number of 0 or more; got 'lots'"),
+    ("budget_cap", "lots", "Budget cap: enter a number of 0 or more; got 'lots'"),
     ("start", "someday", "Start date: enter a date like 2026-12-01; got 'someday'"),
     ("cost_per_contact", 1e309, "Cost per contact: enter a number of 0 or more; got inf"),
 ])

@@ -98,7 +98,7 @@ def test_campaign_numbers_and_the_report_use_the_currency(app, demo_state, pages
     campaigns = pages.campaigns
     panel = campaigns.show_tab("1", demo_state)[2]
     headings = [column.children[0].children for column in panel.children]
-    assert "Cost per contact (€)" in headings and "Budget cap (optional) (€)" in headings
+    assert "Cost per contact (€)" in headings and "Budget cap (€, optional)" in headings
     assert "Plan name" in headings
     values = [column.children[1].value for column in panel.children]
     projection = text_of(campaigns.project_plan(values, "1", demo_state))

@@ -64,6 +64,12 @@ def test_overview_explains_its_colours_and_its_data(dash_duo, app, width):
     legend = dash_duo.find_element(".c2c-legend").text
     assert legend.startswith("Dots are coloured by segment") and "4 ·" in legend
     assert "Choose segments" in dash_duo.find_element(".c2c-intro").text
+    for chart in range(6):  # the scatters and distributions: axis titles inside their charts
+        wait_for(dash_duo, lambda c=chart: dash_duo.find_elements(
+            f"#{ids.OVERVIEW_CHART}-{c} .ytitle"), f"chart {chart} drawn")
+        for axis in ("xtitle", "ytitle"):
+            graph = f"#{ids.OVERVIEW_CHART}-{chart}"
+            assert inside(dash_duo, f"{graph} .{axis}", f"{graph} .main-svg"), (chart, axis)
     assert dash_duo.driver.execute_script(CUT, ".card-header, .c2c-kpi-title") == []
     assert dash_duo.get_logs() == []
 

@@ -100,7 +100,8 @@ def show_overview(state, segments):
              + f": {int(chosen.sum()):,} customers") if segments else "All customers"
     rows = np.flatnonzero(chosen)[sample_rows(int(chosen.sum()), SCATTER_POINTS)]
     figures = [relationship_scatter(frame[x].to_numpy()[rows], frame[y].to_numpy()[rows],
-                                    column_label(x, unit=True), column_label(y, unit=True),
+                                    column_label(x, unit=True, before_unit="<br>"),
+                                    column_label(y, unit=True, before_unit="<br>"),
                                     log=log, colour=result.labels[rows], total=int(chosen.sum()),
                                     prefixes=(value_prefix(x), value_prefix(y)))
                for x, y, log in RELATIONSHIPS]
