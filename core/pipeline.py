@@ -98,11 +98,11 @@ def prepare(data: CustomerData, config: SegmentationConfig) -> PreparedData:
     frame = add_features(cleaned)
     preprocessor = Preprocessor(feature_set=feature_set, scaling=config.scaling, pca=config.pca)
     matrix = preprocessor.fit(frame).transform(frame)
-    warnings = tuple(_constant_warning(frame[column]) for column in preprocessor.constant_)
+    warnings = tuple(constant_warning(frame[column]) for column in preprocessor.constant_)
     return PreparedData(frame, matrix, cleaner, preprocessor, report, warnings)
 
 
-def _constant_warning(values: pd.Series) -> str:
+def constant_warning(values: pd.Series) -> str:
     """``CASH_ADVANCE is 0 for every customer, so it cannot tell segments apart.``"""
     known = values.dropna()
     value = f"{known.iloc[0]:,g}" if len(known) else "missing"

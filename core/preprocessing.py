@@ -141,7 +141,7 @@ class Preprocessor:
         scaled = (values - self.center_) / self.scale_
         if self.pca is not None:
             with np.errstate(invalid="ignore"):  # constant data: explained variance is 0 / 0
-                pca = _make_pca(self.pca, scaled.shape[1]).fit(scaled)
+                pca = make_pca(self.pca, scaled.shape[1]).fit(scaled)
             self.pca_mean_, self.pca_components_ = pca.mean_, pca.components_
         return self
 
@@ -162,7 +162,7 @@ class Preprocessor:
         return tuple(f"PC{i + 1}" for i in range(len(self.pca_components_)))
 
 
-def _make_pca(pca: int | float, n_columns: int) -> PCA:
+def make_pca(pca: int | float, n_columns: int) -> PCA:
     """A PCA for ``pca`` components (int) or variance share (float), validated."""
     if isinstance(pca, float) and 0 < pca < 1:
         return PCA(pca, svd_solver="covariance_eigh")

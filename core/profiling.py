@@ -97,12 +97,12 @@ def profile_segments(frame: pd.DataFrame, labels: np.ndarray) -> tuple[SegmentPr
     segments, codes = _checked_labels(labels, len(frame))
     stats = _statistics(_numeric_columns(frame), codes, len(segments))
     mixes = _style_mixes(frame, codes, len(segments))
-    population = _draft(0, len(frame), len(frame), stats.population_means,
+    population = draft_profile(0, len(frame), len(frame), stats.population_means,
                         stats.population_medians, np.zeros(len(NUMERIC_FEATURES)), (),
                         _style_mixes(frame, np.zeros_like(codes), 1)[0])
-    drafts = [_draft(int(segment), int(stats.sizes[i]), len(frame), stats.means[i],
+    drafts = [draft_profile(int(segment), int(stats.sizes[i]), len(frame), stats.means[i],
                      stats.medians[i], stats.z_scores[i],
-                     _top_features(stats.effects[i], stats.means[i], stats.population_means),
+                     rank_top_features(stats.effects[i], stats.means[i], stats.population_means),
                      mixes[i])
               for i, segment in enumerate(segments)]
     names = name_segments(drafts, population)
@@ -189,7 +189,7 @@ def _statistics(columns: list[np.ndarray], codes: np.ndarray, k: int) -> _Statis
         scaled = np.log1p(np.maximum(values, 0)) if name in LOG_SCALE_FEATURES else values
         rows.append((means,
                      [np.median(part) for part in np.split(values[order], bounds)],
-                     _effects(*_moments(scaled, codes, sizes), sizes),
+                     effect_sizes(*_moments(scaled, codes, sizes), sizes),
                      (means - centre) / sd if sd > 0 else np.zeros(k),
                      centre, np.median(values)))
     means, medians, effects, z_scores, centres, population_medians = (
@@ -211,7 +211,7 @@ def _moments(values: np.ndarray, codes: np.ndarray,
     return means, squares, centre
 
 
-def _effects(means: np.ndarray, squares: np.ndarray, centre: float,
+def effect_sizes(means: np.ndarray, squares: np.ndarray, centre: float,
              sizes: np.ndarray) -> np.ndarray:
     """Standardised mean difference of each segment versus the rest, with the pooled sd.
 
@@ -231,7 +231,7 @@ def _effects(means: np.ndarray, squares: np.ndarray, centre: float,
     return np.divide(means - rest_means, pooled_sd, out=np.zeros_like(means), where=usable)
 
 
-def _top_features(effects: np.ndarray, means: np.ndarray,
+def rank_top_features(effects: np.ndarray, means: np.ndarray,
                   population_means: np.ndarray) -> tuple[TopFeature, ...]:
     """The TOP_FEATURE_COUNT features with the largest non-zero absolute effect, largest first.
 
@@ -280,7 +280,7 @@ def _style_mixes(frame: pd.DataFrame, codes: np.ndarray,
     return mixes
 
 
-def _draft(segment: int, size: int, rows: int, means: np.ndarray, medians: np.ndarray,
+def draft_profile(segment: int, size: int, rows: int, means: np.ndarray, medians: np.ndarray,
            z_scores: np.ndarray, top: tuple[TopFeature, ...],
            mix: dict[str, dict[str, float]]) -> SegmentProfile:
     """A profile with its statistics and risk flags, before it is named."""

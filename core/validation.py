@@ -46,7 +46,7 @@ from core.tables import RawTable, rows_convention, rows_text, short
 TENURE_RANGE = (6, 12)
 CREDIT_BALANCE_COLUMN = "BALANCE"  # a credit balance (overpayment) is real: warned, not refused
 PLACEHOLDER_LIMIT = 1e15  # no amount or count reaches this; 2**63 - 1 or 2**64 - 1 mean "unknown"
-_TYPE_MAXIMA = (2**31 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1)
+TYPE_MAXIMA = (2**31 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1)
 TINY_LIMIT = 1e-100  # closer to 0 is no real amount; ratios to it overflow (1e14 / 1e-300)
 _SHOWN_ROWS = 5
 
@@ -288,7 +288,7 @@ def _check_column(check: _Checker, name: str, raw: pd.Series, parsed: ParsedColu
                               f"{_cells(raw, positions)}); use real numbers or leave the cells "
                               "empty.")
     placeholder = np.isfinite(values) & ((np.abs(values) >= PLACEHOLDER_LIMIT) | (
-        np.isin(values, _TYPE_MAXIMA) & (name in COUNT_COLUMNS)))
+        np.isin(values, TYPE_MAXIMA) & (name in COUNT_COLUMNS)))
     if placeholder.any():
         positions, where = check.where(placeholder)
         check.problems.append(f"column {name} holds {_cells(raw, positions)} ({where}), far beyond "

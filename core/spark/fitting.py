@@ -24,14 +24,14 @@ from core.errors import ConfigError
 from core.features import STYLES
 from core.levers import suggest_levers
 from core.naming import name_segments
-from core.preprocessing import SCALINGS, FeatureSet, Preprocessor, _make_pca
+from core.preprocessing import SCALINGS, FeatureSet, Preprocessor, make_pca
 from core.profiling import (
     LOG_SCALE_FEATURES,
     NUMERIC_FEATURES,
     SegmentProfile,
-    _draft,
-    _effects,
-    _top_features,
+    draft_profile,
+    effect_sizes,
+    rank_top_features,
 )
 from core.spark.frames import col
 from core.spark.scoring import DISTANCE, SEGMENT, model_space
@@ -73,7 +73,7 @@ def fit_preprocessor(frame: DataFrame, feature_set: FeatureSet, *, scaling: str 
     pre = Preprocessor(feature_set=feature_set, scaling=scaling, pca=pca)
     columns = feature_set.columns
     if pca is not None:
-        _make_pca(pca, len(columns))  # the local engine's check of the value
+        make_pca(pca, len(columns))  # the local engine's check of the value
     logged = [_logged(c, c in feature_set.log_columns) for c in columns]
     medians = frame.agg(*(F.percentile_approx(v, 0.5, ACCURACY) for v in logged)).first()
     pre.fill_ = np.array([_filled(v) for v in medians], dtype=float)
@@ -157,8 +157,8 @@ def profile(labelled: DataFrame) -> tuple[tuple[SegmentProfile, ...], float]:
     squares, log_squares = table("_sq", ordered), table("_logsq", ordered)
     sd = np.sqrt(squares.sum(axis=0) / n)
     z_scores = np.divide(means - centre, sd, out=np.zeros_like(means), where=sd > 0)
-    effects = np.column_stack([_effects(log_means[:, j], log_squares[:, j], log_centre[j], sizes)
-                               for j in range(len(NUMERIC_FEATURES))])
+    effects = np.column_stack([effect_sizes(log_means[:, j], log_squares[:, j], log_centre[j],
+                                            sizes) for j in range(len(NUMERIC_FEATURES))])
     medians = table("_median")
 
     def mix(row) -> dict[str, dict[str, float]]:
@@ -166,10 +166,10 @@ def profile(labelled: DataFrame) -> tuple[tuple[SegmentProfile, ...], float]:
         return {s.name: {c: counts[s.name, i] / max(row["_n"], 1)
                          for i, c in enumerate(s.categories)} for s in STYLES}
 
-    whole = _draft(0, n, n, centre, table("_median", [population])[0],
+    whole = draft_profile(0, n, n, centre, table("_median", [population])[0],
                    np.zeros(len(NUMERIC_FEATURES)), (), mix(population))
-    drafts = [_draft(segment, int(sizes[i]), n, means[i], medians[i], z_scores[i],
-                     _top_features(effects[i], means[i], centre), mix(rows[i]))
+    drafts = [draft_profile(segment, int(sizes[i]), n, means[i], medians[i], z_scores[i],
+                     rank_top_features(effects[i], means[i], centre), mix(rows[i]))
               for i, segment in enumerate(segments)]
     names = name_segments(drafts, whole)
     profiles = tuple(replace(p, name=name, description=text, levers=suggest_levers(p, whole))

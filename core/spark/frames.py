@@ -29,7 +29,7 @@ from core.numbers import ERROR_CELLS, MISSING_MARKS, NULL_SPELLINGS
 from core.read_text import DELIMITERS
 from core.schema import BEHAVIOUR_COLUMNS, COLUMN_BY_NAME, COUNT_COLUMNS, ID_COLUMN
 from core.spark.session import SPARK_ERRORS, first_line
-from core.validation import _TYPE_MAXIMA, CREDIT_BALANCE_COLUMN, PLACEHOLDER_LIMIT, TINY_LIMIT
+from core.validation import CREDIT_BALANCE_COLUMN, PLACEHOLDER_LIMIT, TINY_LIMIT, TYPE_MAXIMA
 
 # Feature name -> (left, operation, right); "/" is core.features.safe_divide (0 unless the
 # denominator is positive). In the order of core.features.FEATURES, so later ones may use
@@ -294,7 +294,7 @@ def _counts(checked: DataFrame, texts: list[str]) -> dict[str, int]:
     checks = ["count(1) AS rows", f"count_if(`{ID_COLUMN}` IS NULL) AS blank_ids"]
     for i, (name, text) in enumerate(zip(BEHAVIOUR_COLUMNS, texts, strict=True)):
         v = f"`{name}`"
-        maxima = (f" OR {v} IN ({', '.join(f'{float(m)!r}D' for m in _TYPE_MAXIMA)})"
+        maxima = (f" OR {v} IN ({', '.join(f'{float(m)!r}D' for m in TYPE_MAXIMA)})"
                   if name in COUNT_COLUMNS else "")
         checks += [f"count_if({text}) AS text{i}",
                    f"count_if({v} IS NULL AND NOT {text}) AS missing{i}",

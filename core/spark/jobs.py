@@ -31,7 +31,7 @@ from core.errors import ConfigError, ModelFileError
 from core.export import CAMPAIGN_GROUP, PLAN_NAME
 from core.features import FEATURE_BY_NAME
 from core.model import SegmentModel
-from core.pipeline import SegmentationConfig, _constant_warning
+from core.pipeline import SegmentationConfig, constant_warning
 from core.preprocessing import resolve_feature_set
 from core.profiling import SegmentProfile, profile_table
 from core.schema import ID_COLUMN
@@ -179,7 +179,7 @@ def _check_profiles(spaced: DataFrame, dims: int, k: int, rows: int, features: s
 
 def _constant_warning_for(prepared: DataFrame, column: str) -> str:
     value = prepared.select(F.first(col(column), ignorenulls=True)).first()[0]
-    return _constant_warning(pd.Series([math.nan if value is None else value], name=column))
+    return constant_warning(pd.Series([math.nan if value is None else value], name=column))
 
 
 def _assignments(frame: DataFrame, model: SegmentModel) -> DataFrame:
