@@ -47,6 +47,15 @@ def test_moving_k_changes_cards_and_legend_and_the_address(dash_duo, app):
     wait_for(dash_duo, lambda: "k=6" in dash_duo.driver.current_url, "k=6 in the address bar")
     dash_duo.wait_for_text_to_equal(f"#{ids.MAP_NOTE} span, #{ids.MAP_NOTE}",
                                     dash_duo.find_element(f"#{ids.MAP_NOTE}").text)
+    dash_duo.wait_for_text_to_equal(f"#{ids.K_VALUE}", "k = 6")
+    drag = ActionChains(dash_duo.driver).click_and_hold(handle).move_by_offset(45, 0)
+    drag.perform()  # while the handle is held, the badge follows it and nothing is fitted
+    wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.K_VALUE}").text != "k = 6",
+             "the badge following the dragged handle")
+    dragged = int(dash_duo.find_element(f"#{ids.K_VALUE}").text.removeprefix("k = "))
+    assert dragged > 6 and cards(dash_duo) == 6
+    ActionChains(dash_duo.driver).release().perform()
+    wait_for(dash_duo, lambda: cards(dash_duo) == dragged, f"{dragged} cards after the drag")
     assert dash_duo.get_logs() == []
 
 
