@@ -47,7 +47,6 @@ TENURE_RANGE = (6, 12)
 CREDIT_BALANCE_COLUMN = "BALANCE"  # a credit balance (overpayment) is real: warned, not refused
 PLACEHOLDER_LIMIT = 1e15  # no amount or count reaches this; 2**63 - 1 or 2**64 - 1 mean "unknown"
 TYPE_MAXIMA = (2**31 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1)
-TINY_LIMIT = 1e-100  # closer to 0 is no real amount; ratios to it overflow (1e14 / 1e-300)
 _SHOWN_ROWS = 5
 
 
@@ -295,13 +294,6 @@ def _check_column(check: _Checker, name: str, raw: pd.Series, parsed: ParsedColu
                               "any real amount or count: the largest number a file type can "
                               "store, usually a placeholder for 'unknown'. Leave unknown values "
                               "empty.")
-    tiny = np.isfinite(values) & (values != 0) & (np.abs(values) < TINY_LIMIT)
-    if tiny.any():
-        positions, where = check.where(tiny)
-        check.problems.append(f"column {name} holds {_cells(raw, positions)} ({where}), too close "
-                              f"to 0 for a real value (below {TINY_LIMIT:g}): the ratios the "
-                              "segments use, such as balance to credit limit, cannot be "
-                              "computed from it. Write 0 or the real value.")
     _check_negative(check, name, raw, values)
     _format_notes(check, name, raw, parsed)
     _soft_checks(check, name, values)

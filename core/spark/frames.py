@@ -29,7 +29,7 @@ from core.numbers import ERROR_CELLS, MISSING_MARKS, NULL_SPELLINGS
 from core.read_text import DELIMITERS
 from core.schema import BEHAVIOUR_COLUMNS, COLUMN_BY_NAME, COUNT_COLUMNS, ID_COLUMN
 from core.spark.session import SPARK_ERRORS, first_line
-from core.validation import CREDIT_BALANCE_COLUMN, PLACEHOLDER_LIMIT, TINY_LIMIT, TYPE_MAXIMA
+from core.validation import CREDIT_BALANCE_COLUMN, PLACEHOLDER_LIMIT, TYPE_MAXIMA
 
 # Feature name -> (left, operation, right); "/" is core.features.safe_divide (0 unless the
 # denominator is positive). In the order of core.features.FEATURES, so later ones may use
@@ -286,9 +286,9 @@ def _number(name: str, kind: T.DataType) -> tuple[Column, Column]:
 
 
 def _counts(checked: DataFrame, texts: list[str]) -> dict[str, int]:
-    """Rows, blank ids, and per column: text, missing, infinite, negative, placeholder, tiny cells.
+    """Rows, blank ids, and per column: text, missing, infinite, negative, placeholder cells.
 
-    Written as SQL: one aggregate of 104 counts costs a few py4j calls instead of thousands.
+    Written as SQL: one aggregate of 87 counts costs a few py4j calls instead of thousands.
     """
     inf = "double('inf')"
     checks = ["count(1) AS rows", f"count_if(`{ID_COLUMN}` IS NULL) AS blank_ids"]
@@ -301,8 +301,7 @@ def _counts(checked: DataFrame, texts: list[str]) -> dict[str, int]:
                    f"count_if(abs({v}) = {inf}) AS infinite{i}",
                    f"count_if({v} < 0 AND {v} > -{inf}) AS negative{i}",  # finite, as local
                    f"count_if(abs({v}) >= {PLACEHOLDER_LIMIT!r}D AND abs({v}) < {inf}{maxima})"
-                   f" AS placeholder{i}",
-                   f"count_if({v} <> 0 AND abs({v}) < {TINY_LIMIT!r}D) AS tiny{i}"]
+                   f" AS placeholder{i}"]
     row = checked.selectExpr(*checks).first()
     return {k: int(v or 0) for k, v in row.asDict().items()}
 
@@ -333,11 +332,6 @@ def _value_problems(raw: DataFrame, parsed: dict[str, tuple[Column, Column]],
                             f"{_plural(counts[f'placeholder{i}'], 'row')} (the largest number a "
                             "file type can store, usually a placeholder for 'unknown'). Leave "
                             "unknown values empty.")
-        if counts[f"tiny{i}"]:
-            problems.append(f"column {name} holds values too close to 0 for a real value (below "
-                            f"{TINY_LIMIT:g}) in {_plural(counts[f'tiny{i}'], 'row')}: the ratios "
-                            "the segments use, such as balance to credit limit, cannot be "
-                            "computed from them. Write 0 or the real value.")
         negative = counts[f"negative{i}"]
         if negative and name == CREDIT_BALANCE_COLUMN:
             notes.append(f"{name}: {_plural(negative, 'customer')} "

@@ -20,7 +20,6 @@ from core.features import FEATURE_BY_NAME, label
 from core.model import SegmentModel
 from core.pipeline import Segmentation
 from core.schema import BEHAVIOUR_COLUMNS, COLUMN_BY_NAME, ID_COLUMN
-from core.validation import TINY_LIMIT
 from dashapp import ids
 from dashapp.components import (
     ALGORITHM_LABELS,
@@ -342,8 +341,6 @@ def _field_problem(column: str, value: object) -> str | None:
         return f"{name} must be {span}; got {number:,g}."
     if limits.whole and not number.is_integer():
         return f"{name} must be a whole number; got {number:g}."
-    if 0 < abs(number) < TINY_LIMIT:  # as the loader: no real value, and ratios to it overflow
-        return f"{name} must be 0 or at least {TINY_LIMIT:g}; got {number:g}."
     return None
 
 
