@@ -132,10 +132,16 @@ def unit(name: str) -> str:
     return (COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME[name]).unit
 
 
+def kind(name: str) -> str | None:
+    """The kind of a behavioural column or engineered feature (``money``, ``count``, ...);
+    None for other names."""
+    column = COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME.get(name)
+    return None if column is None else column.kind
+
+
 def is_money(name: str) -> bool:
     """True for a behavioural column or engineered feature that is an amount of money."""
-    column = COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME.get(name)
-    return column is not None and column.kind in ("money", "monthly money")
+    return kind(name) in ("money", "monthly money")
 
 
 def add_features(frame: pd.DataFrame) -> pd.DataFrame:

@@ -98,12 +98,12 @@ def profile_segments(frame: pd.DataFrame, labels: np.ndarray) -> tuple[SegmentPr
     stats = _statistics(_numeric_columns(frame), codes, len(segments))
     mixes = _style_mixes(frame, codes, len(segments))
     population = draft_profile(0, len(frame), len(frame), stats.population_means,
-                        stats.population_medians, np.zeros(len(NUMERIC_FEATURES)), (),
-                        _style_mixes(frame, np.zeros_like(codes), 1)[0])
+                               stats.population_medians, np.zeros(len(NUMERIC_FEATURES)), (),
+                               _style_mixes(frame, np.zeros_like(codes), 1)[0])
     drafts = [draft_profile(int(segment), int(stats.sizes[i]), len(frame), stats.means[i],
-                     stats.medians[i], stats.z_scores[i],
-                     rank_top_features(stats.effects[i], stats.means[i], stats.population_means),
-                     mixes[i])
+                            stats.medians[i], stats.z_scores[i],
+                            rank_top_features(stats.effects[i], stats.means[i],
+                                              stats.population_means), mixes[i])
               for i, segment in enumerate(segments)]
     names = name_segments(drafts, population)
     return tuple(replace(p, name=name, description=text, levers=suggest_levers(p, population))

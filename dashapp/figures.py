@@ -22,11 +22,10 @@ from dash import Patch
 from plotly.subplots import make_subplots
 
 from core.currency import money_prefix, money_unit
-from core.features import FEATURE_BY_NAME, is_money, label
+from core.features import is_money, kind, label
 from core.features import unit as unit_of_column
 from core.profiling import SegmentProfile
 from core.projection import MapProjection
-from core.schema import COLUMN_BY_NAME
 from core.summary import POPULATION, SELECTION, Histogram
 from core.sweep import SweepResult
 from dashapp.theme import (
@@ -77,7 +76,7 @@ def segment_label(segment: int, name: str) -> str:
 def column_label(name: str, *, unit: bool = False, before_unit: str = " ") -> str:
     """Business label of a behavioural column or engineered feature, optionally with its unit
     (after ``before_unit``: ``"<br>"`` puts it on a line of its own in a chart)."""
-    if unit and (name in COLUMN_BY_NAME or name in FEATURE_BY_NAME):
+    if unit and kind(name) is not None:
         return f"{label(name)}{before_unit}({unit_of_column(name)})"
     return label(name)
 
@@ -99,9 +98,7 @@ def number_format(name: str) -> str:
 
 def _decimals(name: str) -> int:
     """Decimals shown: 0 for money, counts and months; 2 for scores, shares and ratios."""
-    column = COLUMN_BY_NAME.get(name) or FEATURE_BY_NAME.get(name)
-    return 0 if is_money(name) or (column is not None and column.kind in ("count", "months")) \
-        else 2
+    return 0 if is_money(name) or kind(name) in ("count", "months") else 2
 
 
 def _segment_numbers(labels: npt.ArrayLike) -> np.ndarray:

@@ -167,9 +167,9 @@ def profile(labelled: DataFrame) -> tuple[tuple[SegmentProfile, ...], float]:
                          for i, c in enumerate(s.categories)} for s in STYLES}
 
     whole = draft_profile(0, n, n, centre, table("_median", [population])[0],
-                   np.zeros(len(NUMERIC_FEATURES)), (), mix(population))
+                          np.zeros(len(NUMERIC_FEATURES)), (), mix(population))
     drafts = [draft_profile(segment, int(sizes[i]), n, means[i], medians[i], z_scores[i],
-                     rank_top_features(effects[i], means[i], centre), mix(rows[i]))
+                            rank_top_features(effects[i], means[i], centre), mix(rows[i]))
               for i, segment in enumerate(segments)]
     names = name_segments(drafts, whole)
     profiles = tuple(replace(p, name=name, description=text, levers=suggest_levers(p, whole))
