@@ -37,7 +37,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     """A fresh PostgreSQL cluster on a free local port; its URL without a database name."""
-    home = Path(tempfile.mkdtemp(prefix="c2c-pg-"))
+    # under /tmp: the postgres user must reach it, and TMPDIR may be private to root (0700)
+    home = Path(tempfile.mkdtemp(prefix="c2c-pg-", dir="/tmp"))
     home.chmod(0o755)
     data = home / "data"
     shutil.chown(home, "postgres")
